@@ -1,0 +1,459 @@
+"""The questionnaire: its model, the loader that checks a YAML file, and the content hash.
+
+Vocabulary used everywhere: a *questionnaire* has a *scale* of answer codes, a hierarchy of *elements* →
+*domains* → *subdomains*, requirement *items* (each in one subdomain at one *level*), *weight profiles*
+(discrete / process manufacturing) and the *rule* that turns level scores into a maturity level.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections import Counter, defaultdict
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+
+from assessment import QUESTIONNAIRES_DIR
+from assessment.errors import QuestionnaireError
+
+PROFILES = ("discrete", "process")
+LEVELS = (1, 2, 3, 4, 5)
+WEIGHT_TOLERANCE = 1e-6
+
+NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(Strict):
+    """A user-facing text in both languages."""
+
+    zh: NonBlank
+    en: NonBlank
+
+    def __call__(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+
+class ScaleOption(Strict):
+    code: Code
+    value: Annotated[float, Field(ge=0.0, le=1.0)] | None  # None: not applicable, excluded from scoring
+    label: Text
+
+
+class Level(Strict):
+    number: Annotated[int, Field(ge=1, le=5)]
+    name: Text
+    intent: Text
+
+
+class Band(Strict):
+    level: Annotated[int, Field(ge=1, le=5)]
+    min_score: Annotated[float, Field(ge=0.0, le=5.0)]
+
+
+class Rule(Strict):
+    threshold: Annotated[float, Field(gt=0.0, le=1.0)]
+    bands: list[Band]
+    below_level_1: Text
+
+
+class Element(Strict):
+    code: Code
+    name: Text
+
+
+class Domain(Strict):
+    code: Code
+    element: Code
+    name: Text
+
+
+class Subdomain(Strict):
+    code: Code
+    domain: Code
+    name: Text
+
+
+class WeightTable(Strict):
+    source: NonBlank
+    weights: dict[Code, Annotated[float, Field(ge=0.0, le=1.0)]]
+
+
+class WeightProfile(Strict):
+    name: Text
+    elements: WeightTable
+    domains: WeightTable
+    subdomains: WeightTable
+
+
+class Item(Strict):
+    id: Code
+    subdomain: Code
+    level: Annotated[int, Field(ge=1, le=5)]
+    applies_to: Literal["both", "discrete", "process"] = "both"
+    text: Text
+    guidance: Text
+
+    def applies(self, profile: str) -> bool:
+        return self.applies_to in ("both", profile)
+
+
+class Questionnaire(Strict):
+    id: Code
+    version: NonBlank
+    title: Text
+    description: Text | None = None
+    scale: list[ScaleOption]
+    levels: list[Level]
+    rule: Rule
+    elements: list[Element]
+    domains: list[Domain]
+    subdomains: list[Subdomain]
+    weight_profiles: dict[str, WeightProfile]
+    items: list[Item]
+
+    @cached_property
+    def sha256(self) -> str:
+        """Hash of the content, not of the file: comments and layout do not change it."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    @cached_property
+    def item_by_id(self) -> dict[str, Item]:
+        return {item.id: item for item in self.items}
+
+    @cached_property
+    def scale_by_code(self) -> dict[str, ScaleOption]:
+        return {option.code: option for option in self.scale}
+
+    @cached_property
+    def level_by_number(self) -> dict[int, Level]:
+        return {level.number: level for level in self.levels}
+
+    @cached_property
+    def domain_of(self) -> dict[str, str]:
+        """Subdomain code → domain code."""
+        return {sd.code: sd.domain for sd in self.subdomains}
+
+    @cached_property
+    def element_of(self) -> dict[str, str]:
+        """Domain code → element code."""
+        return {d.code: d.element for d in self.domains}
+
+    @cached_property
+    def node_names(self) -> dict[str, Text]:
+        """Name of any element, domain or subdomain by code."""
+        return {node.code: node.name for node in (*self.elements, *self.domains, *self.subdomains)}
+
+    def items_for(self, profile: str) -> list[Item]:
+        return [item for item in self.items if item.applies(profile)]
+
+    def level_name(self, level: int) -> Text:
+        return self.level_by_number[level].name if level in self.level_by_number else self.rule.below_level_1
+
+    def is_met(self, score: float) -> bool:
+        # The tolerance keeps a level whose score is 0.8 up to rounding (e.g. all `mostly`) met on every path.
+        return score >= self.rule.threshold - 1e-9
+
+    def level_for(self, total: float) -> int:
+        for band in sorted(self.rule.bands, key=lambda b: -b.level):
+            if total >= band.min_score - 1e-9:
+                return band.level
+        return 0
+
+    def check_profile(self, profile: str) -> None:
+        if profile not in self.weight_profiles:
+            raise QuestionnaireError(
+                f"unknown profile {profile!r}: questionnaire {self.id} has {', '.join(sorted(self.weight_profiles))}"
+            )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Loading and checking a file
+
+
+def load(path: str | Path) -> Questionnaire:
+    """Read and check one questionnaire file; raise QuestionnaireError listing every located problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise QuestionnaireError(f"{path}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise QuestionnaireError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise QuestionnaireError(f"{path}: cannot be read ({exc.strerror})") from None
+    return parse(text, str(path))
+
+
+def parse(text: str, source: str = "<questionnaire>") -> Questionnaire:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark else source
+        raise QuestionnaireError(f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
+    if not isinstance(data, dict):
+        raise QuestionnaireError(f"{source}: the file must hold a mapping (id, version, scale, items, …)")
+    lines: dict[tuple, int] = {}
+    problems: list[tuple[tuple, str]] = []
+    _index_lines(root, (), lines, problems)
+    checker = _Checker(data, problems)
+    checker.run()
+    if checker.problems:
+        raise QuestionnaireError(_format(checker.problems, data, lines, source))
+    return Questionnaire.model_validate(data)
+
+
+def _index_lines(node: yaml.Node, path: tuple, lines: dict[tuple, int], problems: list) -> None:
+    """Map every path in the document to its line, and flag keys given twice (YAML keeps only the last)."""
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen = set()
+        for key, value in node.value:
+            if key.value in seen:
+                problems.append(((*path, key.value), "key given twice"))
+            seen.add(key.value)
+            _index_lines(value, (*path, key.value), lines, problems)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, value in enumerate(node.value):
+            _index_lines(value, (*path, i), lines, problems)
+
+
+def _format(problems: list[tuple[tuple, str]], data: dict, lines: dict[tuple, int], source: str) -> list[str]:
+    def line_of(path: tuple) -> int:
+        while path not in lines and path:
+            path = path[:-1]
+        return lines.get(path, 1)
+
+    def describe(path: tuple) -> str:
+        parts = []
+        for i, part in enumerate(path):
+            if isinstance(part, int):
+                parts.append(f"[{part}]")
+                parent = data
+                for step in path[:i]:
+                    parent = parent[step]
+                entry = parent[part] if isinstance(parent, list) and part < len(parent) else None
+                if isinstance(entry, dict) and isinstance(entry.get("id") or entry.get("code"), str):
+                    parts.append(f" ({entry.get('id') or entry.get('code')})")
+            else:
+                parts.append(("." if parts else "") + str(part))
+        return "".join(parts) or "(top)"
+
+    ordered = sorted(problems, key=lambda p: line_of(p[0]))
+    return [f"{source}:{line_of(path)}: {describe(path)}: {message}" for path, message in ordered]
+
+
+class _Checker:
+    """Checks the raw document section by section, so that one broken part does not hide the others."""
+
+    def __init__(self, data: dict, problems: list):
+        self.data = data
+        self.problems = problems
+
+    def add(self, path: tuple, message: str) -> None:
+        self.problems.append((path, message))
+
+    def typed(self, path: tuple, value: Any, model: Any) -> Any:
+        """Validate one piece; record its errors with their paths; return None if it is broken."""
+        try:
+            return TypeAdapter(model).validate_python(value)
+        except ValidationError as exc:
+            for err in exc.errors():
+                self.add((*path, *err["loc"]), _say(err))
+            return None
+
+    def section(self, key: str, model: Any) -> list:
+        """A list section validated entry by entry; returns (index, entry) pairs of the valid entries."""
+        raw = self.data.get(key)
+        if raw is None:
+            self.add((key,), "missing")
+            return []
+        if not isinstance(raw, list) or not raw:
+            self.add((key,), "must be a non-empty list")
+            return []
+        return [(i, ok) for i, entry in enumerate(raw) if (ok := self.typed((key, i), entry, model)) is not None]
+
+    def run(self) -> None:
+        known = {"id", "version", "title", "description", "scale", "levels", "rule", "elements", "domains",
+                 "subdomains", "weight_profiles", "items"}
+        for key in self.data:
+            if key not in known:
+                self.add((key,), f"unknown key; expected one of {', '.join(sorted(known))}")
+        for key, model in (("id", Code), ("version", NonBlank), ("title", Text)):
+            if key not in self.data:
+                self.add((key,), "missing")
+            else:
+                self.typed((key,), self.data[key], model)
+        if self.data.get("description") is not None:
+            self.typed(("description",), self.data["description"], Text)
+
+        scale = self.section("scale", ScaleOption)
+        levels = self.section("levels", Level)
+        rule = self.typed(("rule",), self.data.get("rule"), Rule) if "rule" in self.data else None
+        if "rule" not in self.data:
+            self.add(("rule",), "missing")
+        elements = self.section("elements", Element)
+        domains = self.section("domains", Domain)
+        subdomains = self.section("subdomains", Subdomain)
+        items = self.section("items", Item)
+
+        self.unique("scale", scale, "code")
+        if scale and not any(option.value is not None for _, option in scale):
+            self.add(("scale",), "no option carries a value")
+        self.check_levels(levels, rule)
+        codes = self.check_hierarchy(elements, domains, subdomains)
+        self.check_items(items, codes["subdomains"])
+        self.check_weights(codes)
+
+    def unique(self, key: str, entries: list, attr: str) -> None:
+        counts = Counter(getattr(entry, attr) for _, entry in entries)
+        for i, entry in entries:
+            if counts[getattr(entry, attr)] > 1:
+                self.add((key, i, attr), f"duplicate {attr} {getattr(entry, attr)!r}")
+
+    def check_levels(self, levels: list, rule: Rule | None) -> None:
+        self.unique("levels", levels, "number")
+        numbers = {level.number for _, level in levels}
+        if levels and numbers != set(LEVELS):
+            self.add(("levels",), f"levels must be 1–5, each once; missing {sorted(set(LEVELS) - numbers)}")
+        if rule is None:
+            return
+        band_levels = [band.level for band in rule.bands]
+        if sorted(band_levels) != list(LEVELS):
+            self.add(("rule", "bands"), f"one band per level 1–5 is needed, got levels {band_levels}")
+        by_level = sorted(rule.bands, key=lambda b: b.level)
+        for lower, higher in zip(by_level, by_level[1:], strict=False):
+            if higher.min_score <= lower.min_score:
+                self.add(("rule", "bands"), f"band of level {higher.level} must start above level {lower.level}'s")
+
+    def check_hierarchy(self, elements: list, domains: list, subdomains: list) -> dict[str, dict[str, str]]:
+        seen: dict[str, str] = {}
+        for key, entries in (("elements", elements), ("domains", domains), ("subdomains", subdomains)):
+            for i, node in entries:
+                if node.code in seen:
+                    self.add((key, i, "code"), f"duplicate code {node.code!r} (also in {seen[node.code]})")
+                seen.setdefault(node.code, key)
+        element_codes = {e.code for _, e in elements}
+        domain_parent = {}
+        for i, domain in domains:
+            if domain.element not in element_codes:
+                self.add(("domains", i, "element"), f"unknown element {domain.element!r}")
+            domain_parent[domain.code] = domain.element
+        subdomain_parent = {}
+        for i, sd in subdomains:
+            if sd.domain not in domain_parent:
+                self.add(("subdomains", i, "domain"), f"unknown domain {sd.domain!r}")
+            subdomain_parent[sd.code] = sd.domain
+        for i, element in elements:
+            if element.code not in domain_parent.values():
+                self.add(("elements", i), f"element {element.code} has no domain")
+        for i, domain in domains:
+            if domain.code not in subdomain_parent.values():
+                self.add(("domains", i), f"domain {domain.code} has no subdomain")
+        return {
+            "elements": {code: "" for code in element_codes},
+            "domains": domain_parent,
+            "subdomains": subdomain_parent,
+        }
+
+    def check_items(self, items: list, subdomain_parent: dict[str, str]) -> None:
+        self.unique("items", items, "id")
+        used = set()
+        for i, item in items:
+            if item.subdomain not in subdomain_parent:
+                self.add(("items", i, "subdomain"), f"unknown subdomain {item.subdomain!r}")
+            used.add(item.subdomain)
+        if items:
+            for i, sd in enumerate(self.data.get("subdomains") or []):
+                code = sd.get("code") if isinstance(sd, dict) else None
+                if code in subdomain_parent and code not in used:
+                    self.add(("subdomains", i), f"subdomain {code} has no items at all")
+
+    def check_weights(self, codes: dict[str, dict[str, str]]) -> None:
+        raw = self.data.get("weight_profiles")
+        if not isinstance(raw, dict) or not raw:
+            self.add(("weight_profiles",), "must map each profile (discrete, process) to its weights")
+            return
+        for name in PROFILES:
+            if name not in raw:
+                self.add(("weight_profiles",), f"profile {name!r} is missing")
+        for name, profile_raw in raw.items():
+            if name not in PROFILES:
+                self.add(("weight_profiles", name), f"unknown profile {name!r}; expected {' or '.join(PROFILES)}")
+                continue
+            profile = self.typed(("weight_profiles", name), profile_raw, WeightProfile)
+            if profile is None:
+                continue
+            for level, table in (("elements", profile.elements), ("domains", profile.domains),
+                                 ("subdomains", profile.subdomains)):
+                self.check_table(("weight_profiles", name, level, "weights"), table.weights, codes[level])
+
+    def check_table(self, path: tuple, weights: dict[str, float], parent_of: dict[str, str]) -> None:
+        """Every node has a weight; the weights of the children of one parent sum to 1."""
+        for code in parent_of:
+            if code not in weights:
+                self.add(path, f"no weight for {code}")
+        groups: dict[str, float] = defaultdict(float)
+        for code, weight in weights.items():
+            if code not in parent_of:
+                self.add((*path, code), f"unknown code {code!r}")
+            else:
+                groups[parent_of[code]] += weight
+        for parent, total in sorted(groups.items()):
+            if not math.isclose(total, 1.0, abs_tol=WEIGHT_TOLERANCE):
+                group = f"the weights under {parent}" if parent else "the weights"
+                self.add(path, f"{group} sum to {total:.6g}, not 1")
+
+
+def _say(err: dict) -> str:
+    if err["type"] == "missing":
+        return "missing"
+    if err["type"] == "extra_forbidden":
+        return "unknown key"
+    if err["type"] == "string_too_short":
+        return "empty text"
+    return err["msg"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The questionnaires that ship with the tool
+
+
+def questionnaire_files(directory: Path = QUESTIONNAIRES_DIR) -> list[Path]:
+    return sorted(directory.glob("*.yaml"))
+
+
+@lru_cache(maxsize=32)
+def _load_cached(path: Path, mtime_ns: int) -> Questionnaire:
+    return load(path)
+
+
+def load_cached(path: Path) -> Questionnaire:
+    """Load a file once per modification: the app and batch jobs ask for the same questionnaire often."""
+    return _load_cached(path.resolve(), path.stat().st_mtime_ns)
+
+
+def by_id(questionnaire_id: str, directory: Path = QUESTIONNAIRES_DIR) -> Questionnaire:
+    for path in questionnaire_files(directory):
+        if path.stem == questionnaire_id:
+            questionnaire = load_cached(path)
+            if questionnaire.id == questionnaire_id:
+                return questionnaire
+    for path in questionnaire_files(directory):
+        questionnaire = load_cached(path)
+        if questionnaire.id == questionnaire_id:
+            return questionnaire
+    known = ", ".join(path.stem for path in questionnaire_files(directory)) or "none"
+    raise QuestionnaireError(f"unknown questionnaire {questionnaire_id!r}; available: {known}")
