@@ -8,6 +8,7 @@ Vocabulary used everywhere: a *questionnaire* has a *scale* of answer codes, a h
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 from collections import Counter, defaultdict
@@ -334,7 +335,7 @@ class _Checker:
         if sorted(band_levels) != list(LEVELS):
             self.add(("rule", "bands"), f"one band per level 1–5 is needed, got levels {band_levels}")
         by_level = sorted(rule.bands, key=lambda b: b.level)
-        for lower, higher in zip(by_level, by_level[1:], strict=False):
+        for lower, higher in itertools.pairwise(by_level):
             if higher.min_score <= lower.min_score:
                 self.add(("rule", "bands"), f"band of level {higher.level} must start above level {lower.level}'s")
 
@@ -363,7 +364,7 @@ class _Checker:
             if domain.code not in subdomain_parent.values():
                 self.add(("domains", i), f"domain {domain.code} has no subdomain")
         return {
-            "elements": {code: "" for code in element_codes},
+            "elements": dict.fromkeys(element_codes, ""),
             "domains": domain_parent,
             "subdomains": subdomain_parent,
         }

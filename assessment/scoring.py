@@ -130,14 +130,14 @@ def score(q: Questionnaire, answers: Mapping[str, str], profile: str, *, allow_i
         level_scores.append(weighted_mean(present, weights.elements.weights) if present else 0.0)
 
     met = [q.is_met(x) for x in level_scores]
-    total = _gated_sum(level_scores, met)
+    total = gated_sum(level_scores, met)
     level = q.level_for(total)
 
     subdomains = {}
     for sd in q.subdomains:
         levels = {n: sub[sd.code, n] for n in LEVELS if (sd.code, n) in sub}
         values = [levels.get(n, 1.0) for n in LEVELS]
-        subdomains[sd.code] = SubdomainResult(maturity=_gated_sum(values, [q.is_met(v) for v in values]),
+        subdomains[sd.code] = SubdomainResult(maturity=gated_sum(values, [q.is_met(v) for v in values]),
                                               levels=levels)
 
     answered = sum(code != UNANSWERED for code in applicable.values())
@@ -151,7 +151,7 @@ def score(q: Questionnaire, answers: Mapping[str, str], profile: str, *, allow_i
     )
 
 
-def _gated_sum(values: list[float], met: list[bool]) -> float:
+def gated_sum(values: list[float], met: list[bool]) -> float:
     """Sum in level order up to and including the first level not met."""
     total = 0.0
     for value, is_met in zip(values, met, strict=True):

@@ -1,0 +1,86 @@
+"""Answer sets: the answers of one assessment, and the JSON / JSON Lines files that carry them.
+
+An answer set reads ``{"questionnaire": "cmmm-2020", "profile": "discrete", "answers": {"OS.1.1": "full", …},
+"enterprise": {…}}``; ``version`` and ``sha256`` may pin the exact questionnaire.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from assessment.errors import AnswerError, AssessmentError
+from assessment.questionnaire import Questionnaire, by_id
+from assessment.scoring import check_answers
+
+
+class AnswerSet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    questionnaire: str
+    profile: str
+    answers: dict[str, str]
+    version: str | None = None
+    sha256: str | None = None
+    enterprise: dict[str, Any] | None = None
+    source: str = ""  # where it came from, for messages: "file.jsonl:3"
+
+
+def read_answer_file(path: str | Path) -> list[AnswerSet]:
+    """All answer sets of a ``.json`` (one set) or ``.jsonl`` (one per line) file, or AnswerError."""
+    path = Path(path)
+    if path.suffix.lower() not in (".json", ".jsonl"):
+        raise AnswerError(f"{path}: answer files are .json or .jsonl")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise AnswerError(f"{path}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise AnswerError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise AnswerError(f"{path}: cannot be read ({exc.strerror})") from None
+    if path.suffix.lower() == ".json":
+        return [_parse(text, str(path))]
+    sets = [_parse(line, f"{path}:{n}") for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    if not sets:
+        raise AnswerError(f"{path}: no answer sets in the file")
+    return sets
+
+
+def _parse(text: str, where: str) -> AnswerSet:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise AnswerError(f"{where}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    if not isinstance(data, dict):
+        raise AnswerError(f"{where}: an answer set must be a JSON object")
+    try:
+        answer_set = AnswerSet.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(part) for part in err["loc"]) or "(top)"
+        message = "missing" if err["type"] == "missing" else "unknown field" if err["type"] == "extra_forbidden" \
+            else err["msg"]
+        more = f" (and {len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""
+        raise AnswerError(f"{where}: {field}: {message}{more}") from None
+    answer_set.source = where
+    return answer_set
+
+
+def resolve(answer_set: AnswerSet, *, allow_incomplete: bool = False) -> Questionnaire:
+    """The questionnaire an answer set belongs to, after checking the set against it."""
+    where = answer_set.source or "answer set"
+    try:
+        q = by_id(answer_set.questionnaire)
+    except AssessmentError as exc:
+        raise AnswerError(f"{where}: questionnaire: {exc.messages[0]}") from None
+    if answer_set.version is not None and answer_set.version != q.version:
+        raise AnswerError(f"{where}: version: answers are for {q.id} {answer_set.version}, the file is {q.version}")
+    if answer_set.sha256 is not None and answer_set.sha256 != q.sha256:
+        raise AnswerError(f"{where}: sha256: answers were made for other content of {q.id} than the file now holds")
+    check_answers(q, answer_set.answers, answer_set.profile, allow_incomplete=allow_incomplete,
+                  where=f"{where}: answers")
+    return q

@@ -1,0 +1,210 @@
+"""``python -m assessment …``: the command-line contract (see README, "Command line").
+
+Bad input exits 1 with located messages on stderr; nothing is printed for the good sets of a bad batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections import defaultdict
+
+from assessment.answers import AnswerSet, read_answer_file, resolve
+from assessment.errors import AssessmentError
+from assessment.plan import improvement_plan
+from assessment.questionnaire import Questionnaire, by_id, load, questionnaire_files
+from assessment.scoring import BatchScorer, Result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except AssessmentError as exc:
+        for message in exc.messages:
+            print(message, file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # output piped into `head`: not an error of ours
+        sys.stderr.close()
+        return 0
+    except Exception as exc:  # the user gets one line, never a traceback; ASSESSMENT_DEBUG=1 shows it
+        if os.environ.get("ASSESSMENT_DEBUG"):
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc} (set ASSESSMENT_DEBUG=1 for details)", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m assessment",
+                                     description="Smart-factory maturity assessment (CMMM, GB/T 39116/39117-2020).")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    listing = commands.add_parser("questionnaires", help="list the questionnaires that ship with the tool")
+    listing.set_defaults(run=_questionnaires)
+
+    questionnaire = commands.add_parser("questionnaire", help="inspect one questionnaire")
+    show = questionnaire.add_subparsers(required=True, metavar="ACTION").add_parser("show", help="print it")
+    show.add_argument("id")
+    show.add_argument("--json", action="store_true", help="the parsed questionnaire as JSON")
+    show.set_defaults(run=_show)
+
+    validate = commands.add_parser("validate", help="check a questionnaire file; list every problem")
+    validate.add_argument("path")
+    validate.set_defaults(run=_validate)
+
+    scoring = commands.add_parser("score", help="score answer sets (.json: one set, .jsonl: one per line)")
+    scoring.add_argument("files", nargs="+", metavar="FILE")
+    scoring.add_argument("--json", action="store_true", help="one JSON object per answer set per line")
+    scoring.add_argument("--allow-incomplete", action="store_true",
+                         help="score incomplete sets as provisional, unanswered counted as not met")
+    scoring.set_defaults(run=_score)
+    return parser
+
+
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _questionnaires(args) -> int:
+    for path in questionnaire_files():
+        try:
+            q = load(path)
+        except AssessmentError as exc:
+            print(f"{path.name}: invalid ({len(exc.messages)} problems; run validate)", file=sys.stderr)
+            continue
+        print(f"{q.id}\t{q.version}\t{q.title.zh} / {q.title.en}")
+    return 0
+
+
+def _show(args) -> int:
+    q = by_id(args.id)
+    if args.json:
+        print(json.dumps(questionnaire_json(q), ensure_ascii=False, indent=2))
+        return 0
+    print(f"{q.id} {q.version} — {q.title.zh}\n{q.title.en}\nsha256 {q.sha256}")
+    for element in q.elements:
+        print(f"{element.code} {element.name.zh} {element.name.en}")
+        for domain in (d for d in q.domains if d.element == element.code):
+            print(f"  {domain.code} {domain.name.zh} {domain.name.en}")
+            for sd in (s for s in q.subdomains if s.domain == domain.code):
+                levels = sorted({item.level for item in q.items if item.subdomain == sd.code})
+                count = sum(item.subdomain == sd.code for item in q.items)
+                print(f"    {sd.code} {sd.name.zh} {sd.name.en}: {count} items, levels {levels}")
+    print(f"{len(q.items)} items")
+    return 0
+
+
+def questionnaire_json(q: Questionnaire) -> dict:
+    def weights(level: str, code: str) -> dict[str, float]:
+        return {name: getattr(profile, level).weights[code] for name, profile in q.weight_profiles.items()}
+
+    return {
+        "id": q.id,
+        "version": q.version,
+        "sha256": q.sha256,
+        "title": q.title.model_dump(),
+        "scale": {option.code: option.value for option in q.scale},
+        "scale_labels": {option.code: option.label.model_dump() for option in q.scale},
+        "levels": [level.model_dump() for level in q.levels],
+        "elements": [{"code": e.code, "name": e.name.model_dump(), "parent": None,
+                      "weights": weights("elements", e.code)} for e in q.elements],
+        "domains": [{"code": d.code, "name": d.name.model_dump(), "parent": d.element,
+                     "weights": weights("domains", d.code)} for d in q.domains],
+        "subdomains": [{"code": s.code, "name": s.name.model_dump(), "parent": s.domain,
+                        "weights": weights("subdomains", s.code)} for s in q.subdomains],
+        "weight_sources": {name: {level: getattr(profile, level).source
+                                  for level in ("elements", "domains", "subdomains")}
+                           for name, profile in q.weight_profiles.items()},
+        "items": [{"id": i.id, "subdomain": i.subdomain, "level": i.level, "text": i.text.model_dump(),
+                   "guidance": i.guidance.model_dump(), "applies_to": i.applies_to} for i in q.items],
+        "rule": {"threshold": q.rule.threshold,
+                 "bands": [band.model_dump() for band in q.rule.bands],
+                 "below_level_1": q.rule.below_level_1.model_dump()},
+    }
+
+
+def _validate(args) -> int:
+    q = load(args.path)
+    print(f"{args.path}: valid — {q.id} {q.version}, {len(q.items)} items, sha256 {q.sha256}")
+    return 0
+
+
+def _score(args) -> int:
+    sets: list[AnswerSet] = []
+    problems: list[str] = []
+    for file in args.files:
+        try:
+            sets.extend(read_answer_file(file))
+        except AssessmentError as exc:
+            problems.extend(exc.messages)
+    checked: list[tuple[AnswerSet, Questionnaire]] = []
+    for answer_set in sets:
+        try:
+            checked.append((answer_set, resolve(answer_set, allow_incomplete=args.allow_incomplete)))
+        except AssessmentError as exc:
+            problems.extend(exc.messages)
+    if problems:
+        raise AssessmentError(problems)
+
+    # Score every group of sets sharing a questionnaire and profile in one batch.
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, (answer_set, q) in enumerate(checked):
+        groups[q.id, answer_set.profile].append(i)
+    results: list[Result | None] = [None] * len(checked)
+    for (_, profile), members in groups.items():
+        q = checked[members[0]][1]
+        scorer = BatchScorer(q, profile)
+        batch = scorer.score(scorer.encode([checked[i][0].answers for i in members],
+                                           allow_incomplete=args.allow_incomplete))
+        for row, i in enumerate(members):
+            results[i] = batch.result(row)
+
+    for (answer_set, q), result in zip(checked, results, strict=True):
+        plan = improvement_plan(q, answer_set.answers, answer_set.profile, result)
+        if args.json:
+            print(json.dumps(result_json(result, plan.item_ids), ensure_ascii=False))
+        else:
+            print(_summary(answer_set, q, result, plan.item_ids))
+    return 0
+
+
+def result_json(result: Result, plan: list[str]) -> dict:
+    return {
+        "questionnaire": result.questionnaire,
+        "version": result.version,
+        "sha256": result.sha256,
+        "profile": result.profile,
+        "score": result.score,
+        "level": result.level,
+        "level_name": result.level_name.model_dump(),
+        "level_scores": result.level_scores,
+        "met": result.met,
+        "completeness": {"answered": result.completeness.answered, "applicable": result.completeness.applicable,
+                         "ratio": result.completeness.answered / max(result.completeness.applicable, 1)},
+        "provisional": result.provisional,
+        "subdomains": {code: {"maturity": sub.maturity, "levels": {str(n): v for n, v in sub.levels.items()}}
+                       for code, sub in result.subdomains.items()},
+        "plan": plan,
+    }
+
+
+def _summary(answer_set: AnswerSet, q: Questionnaire, result: Result, plan: list[str]) -> str:
+    name = result.level_name
+    lines = [
+        f"{answer_set.source}: {q.id} {q.version}, {answer_set.profile}",
+        f"  level {result.level} {name.zh} / {name.en}, S = {result.score:.3f}"
+        + ("  (provisional: unanswered items counted as not met)" if result.provisional else ""),
+        "  " + "  ".join(f"X{n} {x:.3f} {'met' if m else 'not met'}"
+                         for n, (x, m) in enumerate(zip(result.level_scores, result.met, strict=True), start=1)),
+        f"  answered {result.completeness.answered} of {result.completeness.applicable}",
+    ]
+    if plan:
+        shown = ", ".join(plan[:12]) + (f" … ({len(plan)} in all)" if len(plan) > 12 else "")
+        lines.append(f"  to reach level {result.level + 1}, raise to {q.scale[0].code}: {shown}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Excel workbooks built from assessment results (the Excel issue fills this package)."""

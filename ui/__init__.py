@@ -1,0 +1,1 @@
+"""Streamlit pages and components: thin, they call assessment/ and reports/ and render."""
