@@ -11,7 +11,7 @@ import hashlib
 import itertools
 import json
 import math
-from collections import Counter, defaultdict
+from collections import defaultdict
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -319,10 +319,12 @@ class _Checker:
         self.check_weights(codes)
 
     def unique(self, key: str, entries: list, attr: str) -> None:
-        counts = Counter(getattr(entry, attr) for _, entry in entries)
+        first: dict[Any, int] = {}
         for i, entry in entries:
-            if counts[getattr(entry, attr)] > 1:
-                self.add((key, i, attr), f"duplicate {attr} {getattr(entry, attr)!r}")
+            value = getattr(entry, attr)
+            if value in first:
+                self.add((key, i, attr), f"duplicate {attr} {value!r} (first at {key}[{first[value]}])")
+            first.setdefault(value, i)
 
     def check_levels(self, levels: list, rule: Rule | None) -> None:
         self.unique("levels", levels, "number")

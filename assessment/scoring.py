@@ -8,8 +8,9 @@ The rule: an item's value is the scale value of its answer (``na`` excluded); a 
 is the mean of its rated items there; domain, element and level scores are weighted means over the children
 present (weights renormalised over what is present); level n is met at ≥ threshold; the total S adds X_1, X_2, …
 up to and including the first level not met; bands map S to a level. A subdomain's maturity is the same gated
-sum over its own level scores, where a level at which the subdomain has nothing rated counts as met with 1
-(nothing is asked of it there), so every subdomain's maturity spans 0–5 on the radar chart.
+sum over its own level scores at the levels where it is present, scaled by 5 / (levels present) so that every
+subdomain spans 0–5 on the radar chart whatever levels it has requirements at (all `mostly` gives 4.0 for
+every subdomain, as for the total). A subdomain with nothing rated at all has maturity 0.
 """
 
 from __future__ import annotations
@@ -136,9 +137,9 @@ def score(q: Questionnaire, answers: Mapping[str, str], profile: str, *, allow_i
     subdomains = {}
     for sd in q.subdomains:
         levels = {n: sub[sd.code, n] for n in LEVELS if (sd.code, n) in sub}
-        values = [levels.get(n, 1.0) for n in LEVELS]
-        subdomains[sd.code] = SubdomainResult(maturity=gated_sum(values, [q.is_met(v) for v in values]),
-                                              levels=levels)
+        values = list(levels.values())
+        maturity = gated_sum(values, [q.is_met(v) for v in values]) * len(LEVELS) / len(values) if values else 0.0
+        subdomains[sd.code] = SubdomainResult(maturity=maturity, levels=levels)
 
     answered = sum(code != UNANSWERED for code in applicable.values())
     return Result(
@@ -256,7 +257,7 @@ class BatchScorer:
         for (e, n), k in element_ix.items():
             self.element_to_level[k, n - 1] = weights.elements.weights[e]
 
-        # Subdomain maturity: the cells of each subdomain at each level (a missing cell counts as met, 1).
+        # Subdomain maturity: the cell of each subdomain at each level (-1: no requirement there).
         self.maturity_cell = np.full((len(self.subdomain_codes), len(LEVELS)), -1)
         for (sd, n), k in cell_ix.items():
             self.maturity_cell[self.subdomain_codes.index(sd), n - 1] = k
@@ -300,11 +301,14 @@ class BatchScorer:
         for floor, band_level in zip(self.band_floor, self.band_level, strict=True):
             level[total >= floor] = band_level
 
-        # Maturity per subdomain: gather its level cells (absent → 1, met) and take the gated sum.
-        gathered = cell_scores[:, np.maximum(self.maturity_cell, 0)]  # N × subdomains × 5
-        absent = (self.maturity_cell < 0)[None, :, :] | ~cell_present[:, np.maximum(self.maturity_cell, 0)]
-        gathered = np.where(absent, 1.0, gathered)
-        maturity = _gated_sum_rows(gathered, gathered >= self.threshold)
+        # Maturity per subdomain: the gated sum over its present levels (an absent level neither adds nor
+        # stops the sum), scaled to 0–5 by the number of levels present.
+        cell = np.maximum(self.maturity_cell, 0)
+        present = (self.maturity_cell >= 0)[None, :, :] & cell_present[:, cell]  # N × subdomains × 5
+        gathered = np.where(present, cell_scores[:, cell], 0.0)
+        n_present = present.sum(axis=-1)
+        gated = _gated_sum_rows(gathered, ~present | (gathered >= self.threshold))
+        maturity = np.divide(gated * len(LEVELS), n_present, out=np.zeros_like(gated), where=n_present > 0)
 
         nan = np.float64("nan")
         return BatchResult(

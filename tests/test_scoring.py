@@ -41,7 +41,7 @@ def test_the_worked_example_of_the_design(mini):
                           PA_4_1="full", PA_4_2="mostly", PA_5_1="full", PA_5_2="full", PA_5_3="full")
     result = score(mini, answers, "discrete")
     assert_result(result, level_scores=[1.0, 0.9, 0.6, 0.9, 1.0], met=[True, True, False, True, True],
-                  score=2.5, level=2, PA=2.5)
+                  score=2.5, level=2, PA=2.5, DA1=0.0)
     assert result.level_name.zh == "规范级"
 
 
@@ -54,7 +54,7 @@ def test_weights_renormalise_over_the_domains_present(mini):
     answers = answers_for(mini, "full", PA_1_3="mostly", PB_1_1="partly", PC_1_1="mostly")
     result = score(mini, answers, "discrete")
     x1 = 0.4 * (2.8 / 3) + 0.6 * 0.65
-    # Subdomains: PB stops at its unmet L1 (0.5); PC's L1 0.8 is met, then 1+1+1+1 → 4.8; DA1 passes L1 → 5.
+    # Subdomains: PB stops at its unmet L1 (0.5); PC's L1 0.8 is met, then 1+1+1+1 → 4.8; DA1 (L2–L5 full) → 5.
     assert_result(result, level_scores=[x1, 1, 1, 1, 1], met=[False, True, True, True, True], score=x1, level=0,
                   PB=0.5, PC=4.8, DA1=5.0)
     assert result.domain_scores["MP"][1] == pytest.approx(0.65)
@@ -89,7 +89,7 @@ def test_not_applicable_is_left_out_of_the_mean(mini):
 
 def test_a_level_with_nothing_rated_scores_zero_and_stops_the_sum(mini):
     # Every level-3 requirement is N/A: nothing is present at level 3, so X3 = 0, not met.
-    # S = X1 + X2 + X3 = 1 + 1 + 0 = 2 → level 2.  Subdomains pass level 3 as "nothing asked" (1).
+    # S = X1 + X2 + X3 = 1 + 1 + 0 = 2 → level 2.  PA, present at the other four levels, all full: 4 · 5/4 = 5.
     level3 = {item.id.replace(".", "_"): "na" for item in mini.items if item.level == 3}
     result = score(mini, answers_for(mini, "full", **level3), "discrete")
     assert_result(result, level_scores=[1, 1, 0, 1, 1], met=[True, True, False, True, True], score=2.0, level=2,
@@ -98,9 +98,16 @@ def test_a_level_with_nothing_rated_scores_zero_and_stops_the_sum(mini):
 
 def test_subdomain_maturity_is_the_gated_sum_of_its_own_level_scores(mini):
     # PC: L1 0.8 met, L2 0.5 not met → maturity 0.8 + 0.5 = 1.3 (L3–L5 at 1.0 do not count).
-    # DA1 has no level-1 requirement: L1 counts as met with 1, then L2 0 → maturity 1 + 0 = 1.
-    answers = answers_for(mini, "full", PC_1_1="mostly", PC_2_1="partly", DA1_2_1="none")
-    assert_result(score(mini, answers, "discrete"), PC=1.3, DA1=1.0, PA=5.0, PB=5.0)
+    # DA1 has requirements at levels 2–5 only: L2 0.8 met, L3 0.5 not met → 1.3 over 4 levels, scaled to
+    # 0–5: 1.3 · 5/4 = 1.625.  PB all full → 5.
+    answers = answers_for(mini, "full", PC_1_1="mostly", PC_2_1="partly", DA1_2_1="mostly", DA1_3_1="partly")
+    assert_result(score(mini, answers, "discrete"), PC=1.3, DA1=1.625, PA=5.0, PB=5.0)
+    # Uniform answers give every subdomain the same maturity, whatever levels it has: 0.8 · 5 = 4.0.
+    result = score(mini, answers_for(mini, "mostly"), "discrete")
+    assert [sub.maturity for sub in result.subdomains.values()] == pytest.approx([4.0] * 4)
+    # Nothing rated at all: maturity 0.
+    assert_result(score(mini, answers_for(mini, "full", DA1_2_1="na", DA1_3_1="na", DA1_4_1="na", DA1_5_1="na"),
+                        "discrete"), DA1=0.0)
 
 
 @pytest.mark.parametrize("profile", ["discrete", "process"])

@@ -1,0 +1,85 @@
+"""The batch path gives the reference path's results, to 1e-9, on random answer sets (N/A included)."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from assessment.errors import AnswerError
+from assessment.scoring import UNANSWERED, BatchScorer, score
+
+CODES = ["full", "mostly", "partly", "none", "na"]
+
+
+def assert_same(reference, batch, path="result"):
+    """Equal structure, equal values, floats within 1e-9."""
+    if isinstance(reference, dict):
+        assert reference.keys() == batch.keys(), path
+        for key in reference:
+            assert_same(reference[key], batch[key], f"{path}.{key}")
+    elif isinstance(reference, list):
+        assert len(reference) == len(batch), path
+        for i, (a, b) in enumerate(zip(reference, batch, strict=True)):
+            assert_same(a, b, f"{path}[{i}]")
+    elif isinstance(reference, float):
+        assert math.isclose(reference, batch, abs_tol=1e-9), f"{path}: {reference} != {batch}"
+    else:
+        assert reference == batch, path
+
+
+@st.composite
+def answer_sets(draw, item_ids, with_unanswered=False):
+    """Answer sets whose codes come from a palette drawn per set, so that every level range is reached."""
+    codes = [*CODES, UNANSWERED] if with_unanswered else CODES
+    palette = draw(st.lists(st.sampled_from(codes), min_size=1, max_size=4))
+    picked = draw(st.lists(st.sampled_from(palette), min_size=len(item_ids), max_size=len(item_ids)))
+    return {item_id: code for item_id, code in zip(item_ids, picked, strict=True) if code != UNANSWERED}
+
+
+@pytest.mark.parametrize("profile", ["discrete", "process"])
+def test_batch_agrees_with_the_reference_path(cmmm, profile):
+    scorer = BatchScorer(cmmm, profile)
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(answer_sets(scorer.item_ids), min_size=1, max_size=8))
+    def check(sets):
+        batch = scorer.score(scorer.encode(sets))
+        for i, answers in enumerate(sets):
+            assert_same(score(cmmm, answers, profile).model_dump(), batch.result(i).model_dump())
+
+    check()
+
+
+def test_batch_agrees_on_incomplete_sets_and_the_small_questionnaire(mini):
+    scorer = BatchScorer(mini, "process")
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.lists(answer_sets(scorer.item_ids, with_unanswered=True), min_size=1, max_size=6))
+    def check(sets):
+        batch = scorer.score(scorer.encode(sets, allow_incomplete=True))
+        for i, answers in enumerate(sets):
+            reference = score(mini, answers, "process", allow_incomplete=True)
+            assert_same(reference.model_dump(), batch.result(i).model_dump())
+
+    check()
+
+
+def test_the_batch_path_sees_every_level(cmmm):
+    # Guard against a property test that only ever meets level 0: uniform sets reach each level.
+    scorer = BatchScorer(cmmm, "discrete")
+    sets = [dict.fromkeys(scorer.item_ids, code) for code in ("none", "partly", "mostly", "full")]
+    sets.append({**dict.fromkeys(scorer.item_ids, "full"),
+                 **{i: "none" for i in scorer.item_ids if cmmm.item_by_id[i].level == 3}})
+    assert list(scorer.score(scorer.encode(sets)).level) == [0, 0, 4, 5, 2]
+
+
+def test_a_malformed_matrix_is_refused(mini):
+    scorer = BatchScorer(mini, "discrete")
+    with pytest.raises(AnswerError, match="must be N × 29"):
+        scorer.score(np.zeros((3, 5), dtype=np.int8))
+    with pytest.raises(AnswerError, match="codes outside"):
+        scorer.score(np.full((1, 29), 9, dtype=np.int8))
+    with pytest.raises(AnswerError, match=r"answer set 2: .*unanswered"):
+        scorer.encode([dict.fromkeys(scorer.item_ids, "full"), {}])
