@@ -156,8 +156,8 @@ def _score(args) -> int:
     for (_, profile), members in groups.items():
         q = checked[members[0]][1]
         scorer = BatchScorer(q, profile)
-        batch = scorer.score(scorer.encode([checked[i][0].answers for i in members],
-                                           allow_incomplete=args.allow_incomplete))
+        batch = scorer.score_answers([checked[i][0].answers for i in members],
+                                     allow_incomplete=args.allow_incomplete)
         for row, i in enumerate(members):
             results[i] = batch.result(row)
 

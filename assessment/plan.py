@@ -80,8 +80,7 @@ def improvement_plan(q: Questionnaire, answers: Mapping[str, str], profile: str,
         steps.append(r)
         levels[r.level - 1] += r.gain
 
-    raised = {item_id: code for item_id, code in applicable.items() if code != UNANSWERED}
-    raised |= {r.item: top.code for r in steps}
+    raised = _answered(applicable) | {r.item: top.code for r in steps}
     projected = score(q, raised, profile, allow_incomplete=True)
     gaps = []
     for sd in q.subdomains:
@@ -98,10 +97,9 @@ def improvement_plan(q: Questionnaire, answers: Mapping[str, str], profile: str,
 def _gains(q: Questionnaire, profile: str, applicable: dict[str, str], pool: list[str], top: str) -> list[Raise]:
     """Each pool item's gain in its level score, from one batch: the answers as they are, then one raise each."""
     scorer = BatchScorer(q, profile)
-    base = np.array([scorer.code_index[code] for code in applicable.values()], dtype=np.int8)
-    matrix = np.tile(base, (len(pool) + 1, 1))
-    for row, item_id in enumerate(pool, start=1):
-        matrix[row, scorer.column[item_id]] = scorer.code_index[top]
+    matrix = np.tile(scorer.encode([_answered(applicable)], allow_incomplete=True), (1, len(pool) + 1))
+    for column, item_id in enumerate(pool, start=1):
+        matrix[scorer.row[item_id], column] = scorer.answer_code[top]
     x = scorer.score(matrix).level_scores
     raises = []
     for row, item_id in enumerate(pool, start=1):
@@ -110,3 +108,7 @@ def _gains(q: Questionnaire, profile: str, applicable: dict[str, str], pool: lis
         raises.append(Raise(item=item_id, subdomain=item.subdomain, level=item.level,
                             answer=applicable[item_id], gain=gain))
     return sorted(raises, key=lambda r: (-round(r.gain, 12), r.level, r.item))
+
+
+def _answered(applicable: dict[str, str]) -> dict[str, str]:
+    return {item_id: code for item_id, code in applicable.items() if code != UNANSWERED}

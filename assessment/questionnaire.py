@@ -311,6 +311,9 @@ class _Checker:
         items = self.section("items", Item)
 
         self.unique("scale", scale, "code")
+        for i, option in scale:
+            if option.value is not None and abs(option.value * 1000 - round(option.value * 1000)) > 1e-6:
+                self.add(("scale", i, "value"), f"{option.value} is not a multiple of 0.001")
         if scale and not any(option.value is not None for _, option in scale):
             self.add(("scale",), "no option carries a value")
         self.check_levels(levels, rule)

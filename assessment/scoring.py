@@ -16,7 +16,8 @@ every subdomain, as for the total). A subdomain with nothing rated at all has ma
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from functools import cached_property
 
 import numpy as np
 from pydantic import BaseModel
@@ -25,6 +26,7 @@ from assessment.errors import AnswerError
 from assessment.questionnaire import LEVELS, Questionnaire, Text
 
 UNANSWERED = "unanswered"
+CHUNK = 2048  # answer sets scored together by the batch path (sized for the processor cache)
 
 
 class Completeness(BaseModel):
@@ -164,91 +166,149 @@ def gated_sum(values: list[float], met: list[bool]) -> float:
 
 # ---------------------------------------------------------------------------------------------------------
 # The batch path: many answer sets as one matrix
+#
+# The answer matrix has one row per item and one column per answer set, so that the items of one cell are
+# neighbouring rows and every step below works on whole contiguous rows. Each answer is one small integer
+# that carries both what it adds to its cell's sum and whether it counts at all: value·K + B·counted, with K
+# making every scale value whole (10 for 1 / 0.8 / 0.5 / 0) and B a power of two above the largest cell sum.
+# Adding a cell's rows gives count·B + sum·K exactly; a lookup table turns that total into the cell's score.
 
 
 class BatchResult:
-    """Arrays over N answer sets (first axis); ``result(i)`` gives the same Result as ``score``."""
+    """Arrays over N answer sets, one row per set; ``result(i)`` gives the same Result as ``score``."""
 
-    def __init__(self, scorer: BatchScorer, **arrays: np.ndarray):
+    def __init__(self, scorer: BatchScorer, *, totals, level_scores, met, score, level, maturity, answered):
         self.scorer = scorer
-        self.level_scores: np.ndarray = arrays["level_scores"]      # N × 5
-        self.met: np.ndarray = arrays["met"]                        # N × 5, bool
-        self.score: np.ndarray = arrays["score"]                    # N
-        self.level: np.ndarray = arrays["level"]                    # N, int
-        self.cell_scores: np.ndarray = arrays["cell_scores"]        # N × cells, NaN where absent
-        self.domain_scores: np.ndarray = arrays["domain_scores"]    # N × domain cells, NaN where absent
-        self.element_scores: np.ndarray = arrays["element_scores"]  # N × element cells, NaN where absent
-        self.maturity: np.ndarray = arrays["maturity"]              # N × subdomains
-        self.answered: np.ndarray = arrays["answered"]              # N, int
+        self.totals: np.ndarray = totals                # cells × N: count·B + sum·K of each cell
+        self.level_scores: np.ndarray = level_scores    # N × 5
+        self.met: np.ndarray = met                      # N × 5, bool
+        self.score: np.ndarray = score                  # N
+        self.level: np.ndarray = level                  # N, int
+        self.maturity: np.ndarray = maturity            # N × subdomains (scorer.subdomain_codes)
+        self.answered: np.ndarray = answered            # N, int
+
+    @cached_property
+    def cell_scores(self) -> np.ndarray:
+        """N × scorer.cells; 0 where a cell has nothing rated. Computed on first use."""
+        return self.scorer.score_of_total[self.totals.T]
+
+    @cached_property
+    def cell_present(self) -> np.ndarray:
+        """N × scorer.cells, bool."""
+        return self.totals.T >= self.scorer.base
 
     def __len__(self) -> int:
         return len(self.score)
 
+    @cached_property
+    def domain_scores(self) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, present), N × scorer.domain_cells; computed on first use."""
+        return _weighted(self.cell_scores, self.cell_present, self.scorer.cell_to_domain)
+
+    @cached_property
+    def element_scores(self) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, present), N × scorer.element_cells; computed on first use."""
+        scores, present = self.domain_scores
+        return _weighted(scores, present, self.scorer.domain_to_element)
+
     def result(self, i: int) -> Result:
         s, q = self.scorer, self.scorer.questionnaire
 
-        def by_node(cells: list[tuple[str, int]], row: np.ndarray) -> dict[str, dict[int, float]]:
+        def by_node(cells: list[tuple[str, int]], scores: np.ndarray, present: np.ndarray):
             out: dict[str, dict[int, float]] = defaultdict(dict)
-            for (code, n), value in zip(cells, row, strict=True):
-                if not np.isnan(value):
+            for (code, n), value, is_present in sorted(zip(cells, scores[i], present[i], strict=True)):
+                if is_present:
                     out[code][n] = float(value)
             return dict(out)
 
-        cells = by_node(s.cells, self.cell_scores[i])
-        level = int(self.level[i])
-        answered = int(self.answered[i])
+        cells = by_node(s.cells, self.cell_scores, self.cell_present)
+        maturity = dict(zip(s.subdomain_codes, self.maturity[i], strict=True))
+        level, answered = int(self.level[i]), int(self.answered[i])
         return Result(
             questionnaire=q.id, version=q.version, sha256=q.sha256, profile=s.profile,
             score=float(self.score[i]), level=level, level_name=q.level_name(level),
             level_scores=[float(x) for x in self.level_scores[i]], met=[bool(m) for m in self.met[i]],
-            element_scores=by_node(s.element_cells, self.element_scores[i]),
-            domain_scores=by_node(s.domain_cells, self.domain_scores[i]),
-            subdomains={code: SubdomainResult(maturity=float(self.maturity[i, j]), levels=cells.get(code, {}))
-                        for j, code in enumerate(s.subdomain_codes)},
+            element_scores=by_node(s.element_cells, *self.element_scores),
+            domain_scores=by_node(s.domain_cells, *self.domain_scores),
+            subdomains={sd.code: SubdomainResult(maturity=float(maturity[sd.code]), levels=cells.get(sd.code, {}))
+                        for sd in q.subdomains},
             completeness=Completeness(answered=answered, applicable=len(s.item_ids)),
             provisional=answered < len(s.item_ids),
         )
 
 
 class BatchScorer:
-    """A questionnaire and profile compiled into matrices; scores an (N × items) matrix of answer codes.
+    """A questionnaire and profile compiled once; scores an items × N matrix of encoded answers.
 
-    Answer codes are given as small integers: the index of the answer in ``codes`` (the scale's codes, then
-    ``unanswered``). Columns follow ``item_ids``.
+    Build the matrix with ``encode`` (answer dictionaries) or from ``answer_code`` (code → matrix value); its
+    rows follow ``item_ids``, which orders the items by cell, not as the questionnaire lists them.
     """
 
     def __init__(self, q: Questionnaire, profile: str):
         if profile not in q.weight_profiles:
             raise AnswerError(f"unknown profile {profile!r}; expected one of {', '.join(q.weight_profiles)}")
         self.questionnaire, self.profile = q, profile
-        weights = q.weight_profiles[profile]
-        items = q.items_for(profile)
-        self.item_ids = [item.id for item in items]
-        self.column = {item_id: j for j, item_id in enumerate(self.item_ids)}
-        self.codes = [option.code for option in q.scale] + [UNANSWERED]
-        self.code_index = {code: k for k, code in enumerate(self.codes)}
-        self.unanswered = self.code_index[UNANSWERED]
-        self.subdomain_codes = [sd.code for sd in q.subdomains]
+        members: dict[tuple[str, int], list[str]] = defaultdict(list)
+        for item in q.items_for(profile):
+            members[item.subdomain, item.level].append(item.id)
+        self._order(q, members)
+        self._encoding(q, max(len(m) for m in members.values()))
+        self._weights(q, q.weight_profiles[profile])
+        bands = sorted(q.rule.bands, key=lambda b: b.level)
+        self.band_floor = np.array([b.min_score for b in bands]) - 1e-9
+        self.band_level = np.array([b.level for b in bands])
+        self.threshold = q.rule.threshold - 1e-9
 
-        # Item values per code; `counted` says whether the answer enters the averages (na does not).
-        values = [option.value for option in q.scale] + [_lowest_value(q)]
-        self.value_of = np.array([0.0 if v is None else v for v in values])
-        self.counted = np.array([v is not None for v in values], dtype=float)
+    def _order(self, q: Questionnaire, members: dict[tuple[str, int], list[str]]) -> None:
+        # Cell order, chosen for the maturity walk: the k-th level of every subdomain that has one forms a
+        # run of cells, and subdomains with more levels come first so each run covers a prefix of them.
+        levels_of = {sd.code: sorted(n for code, n in members if code == sd.code) for sd in q.subdomains}
+        self.subdomain_codes = sorted(levels_of, key=lambda code: -len(levels_of[code]))
+        self.cells = [(code, levels_of[code][k]) for k in range(len(LEVELS))
+                      for code in self.subdomain_codes if len(levels_of[code]) > k]
+        self.maturity_runs = []  # (first cell, number of subdomains) per level rank
+        self.maturity_scale = np.array([len(LEVELS) / len(levels_of[code]) for code in self.subdomain_codes])
+        first = 0
+        for k in range(len(LEVELS)):
+            count = sum(len(levels) > k for levels in levels_of.values())
+            if count:
+                self.maturity_runs.append((first, count))
+            first += count
 
-        # (subdomain, level) cells, then (domain, level) and (element, level) cells present in the questionnaire.
-        self.cells = sorted({(item.subdomain, item.level) for item in items}, key=lambda c: (c[1], c[0]))
+        # Item order, chosen for summing: cells of equal size in blocks, a cell's items on neighbouring rows.
+        self.blocks = []  # (first row, item count per cell, cells in the block as positions in self.cells)
+        self.item_ids = []
+        for size in sorted({len(m) for m in members.values()}):
+            cells = [k for k, cell in enumerate(self.cells) if len(members[cell]) == size]
+            self.blocks.append((len(self.item_ids), size, np.array(cells)))
+            self.item_ids += [item_id for k in cells for item_id in members[self.cells[k]]]
+        self.row = {item_id: j for j, item_id in enumerate(self.item_ids)}
+
+    def _encoding(self, q: Questionnaire, largest_cell: int) -> None:
+        """The integer encoding of answers (see the comment above BatchResult)."""
+        scale = {option.code: option.value for option in q.scale} | {UNANSWERED: _lowest_value(q)}
+        # The loader admits only multiples of 0.001, so some multiplier up to 1000 makes every value whole.
+        self.multiplier = next(k for k in range(1, 1001) if all(
+            v is None or abs(v * k - round(v * k)) < 1e-9 for v in scale.values()))
+        top = max(round(v * self.multiplier) for v in scale.values() if v is not None)
+        self.base = 1 << int(top * largest_cell).bit_length()
+        self.answer_code = {code: (0 if v is None else round(v * self.multiplier) + self.base)
+                            for code, v in scale.items()}
+        largest_total = (self.base + top) * largest_cell
+        self.dtype = np.int8 if self.base + top <= np.iinfo(np.int8).max else np.int32
+        self.total_dtype = np.int16 if largest_total <= np.iinfo(np.int16).max else np.int64
+        totals = np.arange(largest_total + 1)
+        count, sums = totals // self.base, totals % self.base
+        self.score_of_total = np.divide(sums, count * self.multiplier, out=np.zeros(len(totals)), where=count > 0)
+
+    def _weights(self, q: Questionnaire, weights) -> None:
+        """(domain, level) and (element, level) cells, and the weight of each node within its parent there."""
         self.domain_cells = sorted({(q.domain_of[sd], n) for sd, n in self.cells}, key=lambda c: (c[1], c[0]))
         self.element_cells = sorted({(q.element_of[d], n) for d, n in self.domain_cells}, key=lambda c: (c[1], c[0]))
-        cell_ix = {c: k for k, c in enumerate(self.cells)}
         domain_ix = {c: k for k, c in enumerate(self.domain_cells)}
         element_ix = {c: k for k, c in enumerate(self.element_cells)}
-
-        # Item → cell membership; cell → domain, domain → element, element → level with the node's weight.
-        self.item_to_cell = np.zeros((len(items), len(self.cells)))
-        for j, item in enumerate(items):
-            self.item_to_cell[j, cell_ix[item.subdomain, item.level]] = 1.0
         self.cell_to_domain = np.zeros((len(self.cells), len(self.domain_cells)))
-        for (sd, n), k in cell_ix.items():
+        for k, (sd, n) in enumerate(self.cells):
             self.cell_to_domain[k, domain_ix[q.domain_of[sd], n]] = weights.subdomains.weights[sd]
         self.domain_to_element = np.zeros((len(self.domain_cells), len(self.element_cells)))
         for (d, n), k in domain_ix.items():
@@ -256,82 +316,106 @@ class BatchScorer:
         self.element_to_level = np.zeros((len(self.element_cells), len(LEVELS)))
         for (e, n), k in element_ix.items():
             self.element_to_level[k, n - 1] = weights.elements.weights[e]
-
-        # Subdomain maturity: the cell of each subdomain at each level (-1: no requirement there).
-        self.maturity_cell = np.full((len(self.subdomain_codes), len(LEVELS)), -1)
-        for (sd, n), k in cell_ix.items():
-            self.maturity_cell[self.subdomain_codes.index(sd), n - 1] = k
-        bands = sorted(q.rule.bands, key=lambda b: b.level)
-        self.band_floor = np.array([b.min_score for b in bands]) - 1e-9
-        self.band_level = np.array([b.level for b in bands])
-        self.threshold = q.rule.threshold - 1e-9
+        # With every cell present, each level score is a fixed weighted sum of the cell scores.
+        self.level_of_cells = _level_scores(self, np.eye(len(self.cells)), np.ones(len(self.cells), bool)).T.copy()
 
     # -- encoding ---------------------------------------------------------------------------------------
 
     def encode(self, answer_sets: list[Mapping[str, str]], *, allow_incomplete: bool = False) -> np.ndarray:
-        """Answer dictionaries → code matrix, checked exactly as ``score`` checks them."""
-        matrix = np.full((len(answer_sets), len(self.item_ids)), self.unanswered, dtype=np.int8)
+        """Answer dictionaries → items × N answer matrix, checked exactly as ``score`` checks them."""
+        matrix = np.empty((len(self.item_ids), len(answer_sets)), dtype=self.dtype)
         for i, answers in enumerate(answer_sets):
             applicable = check_answers(self.questionnaire, answers, self.profile,
                                        allow_incomplete=allow_incomplete, where=f"answer set {i + 1}")
-            matrix[i] = [self.code_index[code] for code in applicable.values()]
+            matrix[:, i] = [self.answer_code[applicable[item_id]] for item_id in self.item_ids]
         return matrix
+
+    def score_answers(self, answer_sets: list[Mapping[str, str]], *, allow_incomplete: bool = False) -> BatchResult:
+        """Encode and score answer dictionaries, keeping count of what was answered."""
+        answered = [sum(item_id in answers for item_id in self.item_ids) for answers in answer_sets]
+        return self.score(self.encode(answer_sets, allow_incomplete=allow_incomplete), answered=answered)
 
     # -- scoring ----------------------------------------------------------------------------------------
 
-    def score(self, codes: np.ndarray) -> BatchResult:
-        codes = np.asarray(codes)
-        if codes.ndim != 2 or codes.shape[1] != len(self.item_ids):
-            raise AnswerError(f"answer matrix must be N × {len(self.item_ids)}, got {codes.shape}")
-        if codes.size and (codes.min() < 0 or codes.max() >= len(self.codes)):
-            raise AnswerError(f"answer matrix holds codes outside 0–{len(self.codes) - 1}")
+    def score(self, matrix: np.ndarray, answered: Sequence[int] | None = None) -> BatchResult:
+        """Score every column. ``answered`` counts each set's answered items (an unanswered item is encoded as
+        the lowest answer, so the matrix cannot tell); None means every set is complete."""
+        if matrix.ndim != 2 or matrix.shape[0] != len(self.item_ids) or matrix.dtype != self.dtype:
+            raise AnswerError(f"answer matrix must be {len(self.item_ids)} × N of {np.dtype(self.dtype).name}, "
+                              f"got {matrix.shape} of {matrix.dtype}")
+        n = matrix.shape[1]
+        out = {
+            "totals": np.empty((len(self.cells), n), dtype=self.total_dtype),
+            "levels": np.empty((len(LEVELS), n)),
+            "maturity": np.empty((len(self.subdomain_codes), n)),
+        }
+        # Sets are scored a slice at a time so that the intermediate arrays stay in the processor's cache.
+        for first in range(0, n, CHUNK):
+            self._score_slice(matrix, slice(first, min(first + CHUNK, n)), **out)
 
-        values = self.value_of[codes]
-        counted = self.counted[codes]
-        cell_sum = values @ self.item_to_cell
-        cell_count = counted @ self.item_to_cell
-        cell_scores, cell_present = _mean(cell_sum, cell_count)
-        domain_scores, domain_present = _weighted(cell_scores, cell_present, self.cell_to_domain)
-        element_scores, element_present = _weighted(domain_scores, domain_present, self.domain_to_element)
-        level_scores, _ = _weighted(element_scores, element_present, self.element_to_level)
-
-        met = level_scores >= self.threshold
-        total = _gated_sum_rows(level_scores, met)
-        level = np.zeros(len(total), dtype=np.int64)
+        levels = out["levels"]
+        met = levels >= self.threshold
+        counted = np.ones_like(met)
+        counted[1:] = np.cumprod(met[:-1], axis=0)
+        total = (levels * counted).sum(axis=0)
+        level = np.zeros(n, dtype=np.int64)
         for floor, band_level in zip(self.band_floor, self.band_level, strict=True):
             level[total >= floor] = band_level
+        answered = np.full(n, len(self.item_ids)) if answered is None else np.asarray(answered)
+        return BatchResult(self, totals=out["totals"], level_scores=levels.T, met=met.T, score=total, level=level,
+                           maturity=out["maturity"].T, answered=answered)
 
-        # Maturity per subdomain: the gated sum over its present levels (an absent level neither adds nor
-        # stops the sum), scaled to 0–5 by the number of levels present.
-        cell = np.maximum(self.maturity_cell, 0)
-        present = (self.maturity_cell >= 0)[None, :, :] & cell_present[:, cell]  # N × subdomains × 5
-        gathered = np.where(present, cell_scores[:, cell], 0.0)
-        n_present = present.sum(axis=-1)
-        gated = _gated_sum_rows(gathered, ~present | (gathered >= self.threshold))
-        maturity = np.divide(gated * len(LEVELS), n_present, out=np.zeros_like(gated), where=n_present > 0)
+    def _score_slice(self, matrix: np.ndarray, sets: slice, *, totals, levels, maturity) -> None:
+        n = sets.stop - sets.start
+        for first, size, cells in self.blocks:
+            rows = matrix[first:first + size * len(cells), sets].reshape(len(cells), size, n)
+            block = rows[:, 0].astype(self.total_dtype)
+            for j in range(1, size):
+                block += rows[:, j]
+            totals[cells, sets] = block
+        slice_totals = totals[:, sets]
+        # mode="clip" skips numpy's bounds check; every total is within the table by construction.
+        scores = np.take(self.score_of_total, slice_totals, mode="clip")
+        everything_present = slice_totals.min() >= self.base
 
-        nan = np.float64("nan")
-        return BatchResult(
-            self, level_scores=level_scores, met=met, score=total, level=level,
-            cell_scores=np.where(cell_present, cell_scores, nan),
-            domain_scores=np.where(domain_present, domain_scores, nan),
-            element_scores=np.where(element_present, element_scores, nan),
-            maturity=maturity, answered=(codes != self.unanswered).sum(axis=1),
-        )
+        if everything_present:
+            np.matmul(self.level_of_cells, scores, out=levels[:, sets])
+        else:  # some set has a cell with nothing rated: renormalise those sets the long way
+            present = slice_totals >= self.base
+            complete = present.all(axis=0)
+            slice_levels = levels[:, sets]
+            slice_levels[:, complete] = self.level_of_cells @ scores[:, complete]
+            slice_levels[:, ~complete] = _level_scores(self, scores[:, ~complete].T, present[:, ~complete].T).T
+
+        # Maturity: walk the subdomains' levels in order. A level that is absent neither adds nor stops the
+        # sum; the sum is then scaled to 0–5 by the number of levels present.
+        passes = scores >= self.threshold if everything_present else ~present | (scores >= self.threshold)
+        (first, count), *later = self.maturity_runs
+        gated = scores[first:first + count].copy()
+        still_open = passes[first:first + count].copy()
+        for first, count in later:
+            gated[:count] += np.where(still_open[:count], scores[first:first + count], 0.0)
+            still_open[:count] &= passes[first:first + count]
+        if everything_present:
+            np.multiply(gated, self.maturity_scale[:, None], out=maturity[:, sets])
+        else:
+            levels_present = np.zeros(gated.shape, dtype=np.int64)
+            for first, count in self.maturity_runs:
+                levels_present[:count] += present[first:first + count]
+            np.divide(gated * len(LEVELS), levels_present, out=maturity[:, sets], where=levels_present > 0)
+            maturity[:, sets][levels_present == 0] = 0.0
 
 
-def _mean(total: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    present = weight > 0
-    return np.divide(total, weight, out=np.zeros_like(total), where=present), present
+def _level_scores(scorer: BatchScorer, cell_scores: np.ndarray, cell_present: np.ndarray) -> np.ndarray:
+    """Level scores of sets × cells, renormalising over what is present at each step."""
+    domain, domain_present = _weighted(cell_scores, cell_present, scorer.cell_to_domain)
+    element, element_present = _weighted(domain, domain_present, scorer.domain_to_element)
+    return _weighted(element, element_present, scorer.element_to_level)[0]
 
 
 def _weighted(child_scores: np.ndarray, child_present: np.ndarray, to_parent: np.ndarray):
     """Weighted mean of the present children under each parent, renormalised over what is present."""
-    return _mean((child_scores * child_present) @ to_parent, child_present.astype(float) @ to_parent)
-
-
-def _gated_sum_rows(values: np.ndarray, met: np.ndarray) -> np.ndarray:
-    """``_gated_sum`` along the last axis: a level counts when every level before it is met."""
-    counts = np.ones_like(met)
-    counts[..., 1:] = np.cumprod(met[..., :-1], axis=-1)
-    return (values * counts).sum(axis=-1)
+    weight = child_present.astype(float) @ to_parent
+    present = weight > 0
+    total = (child_scores * child_present) @ to_parent
+    return np.divide(total, weight, out=np.zeros_like(total), where=present), present

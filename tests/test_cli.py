@@ -27,7 +27,8 @@ def write_set(path, cmmm, profile="discrete", code="mostly", **changes):
 
 
 def test_questionnaires_lists_id_version_and_title(cmmm):
-    assert run("questionnaires").stdout.splitlines() == [f"{cmmm.id}\t{cmmm.version}\t{cmmm.title.zh} / {cmmm.title.en}"]
+    expected = f"{cmmm.id}\t{cmmm.version}\t{cmmm.title.zh} / {cmmm.title.en}"
+    assert run("questionnaires").stdout.splitlines() == [expected]
 
 
 def test_questionnaire_show_json(cmmm):
@@ -55,13 +56,14 @@ def test_validate(tmp_path):
     assert "valid" in run("validate", MINI).stdout
     bad = tmp_path / "bad.yaml"
     text = MINI.read_text(encoding="utf-8")
-    bad.write_text(text.replace("id: PA.1.2,", "id: PA.1.1,").replace("subdomain: PC, level: 5", "subdomain: QQ, level: 5"),
-                   encoding="utf-8")
+    text = text.replace("id: PA.1.2,", "id: PA.1.1,").replace("subdomain: PC, level: 5", "subdomain: QQ, level: 5")
+    bad.write_text(text, encoding="utf-8")
     proc = run("validate", bad, ok=False)
     assert proc.returncode == 1
     lines = proc.stderr.splitlines()
     assert len(lines) == 2
-    assert lines[0].startswith(f"{bad}:") and "duplicate id 'PA.1.1'" in lines[0]
+    assert lines[0].startswith(f"{bad}:")
+    assert "duplicate id 'PA.1.1'" in lines[0]
     assert "items[29] (PC.5.1).subdomain: unknown subdomain 'QQ'" in lines[1]
 
 
@@ -78,7 +80,8 @@ def test_score_json_for_a_set_and_for_lines(tmp_path, cmmm):
                                           "levels": {"3": pytest.approx(0.8), "4": pytest.approx(0.8),
                                                      "5": pytest.approx(0.8)}}
     # The plan to level 5: every level up to 5 is met at 0.8 but S = 4.0 < 4.8, so raises are needed.
-    assert result["plan"] and all(item in cmmm.item_by_id for item in result["plan"])
+    assert result["plan"]
+    assert all(item in cmmm.item_by_id for item in result["plan"])
 
     lines = tmp_path / "many.jsonl"
     sets = [json.loads(write_set(tmp_path / f"{code}.json", cmmm, "process", code).read_text()) for code in
@@ -110,7 +113,8 @@ def test_score_incomplete_needs_the_flag_and_is_provisional(tmp_path, cmmm):
 
 @pytest.mark.parametrize(("changes", "expected"), [
     ({"answers": {"XX.9.9": "full"}}, "{path}: answers.XX.9.9: unknown item for questionnaire cmmm-2020 1.0.0"),
-    ({"answers": {"OS.1.1": "大部分"}}, "{path}: answers.OS.1.1: '大部分' is not one of full, mostly, partly, none, na"),
+    ({"answers": {"OS.1.1": "大部分"}},
+     "{path}: answers.OS.1.1: '大部分' is not one of full, mostly, partly, none, na"),
     ({"questionnaire": "cmmm-1999"}, "{path}: questionnaire: unknown questionnaire 'cmmm-1999'; available: cmmm-2020"),
     ({"version": "0.9"}, "{path}: version: answers are for cmmm-2020 0.9, the file is 1.0.0"),
     ({"profile": "mixed"}, "{path}: answers: unknown profile 'mixed'; expected one of discrete, process"),
@@ -119,7 +123,8 @@ def test_score_incomplete_needs_the_flag_and_is_provisional(tmp_path, cmmm):
 def test_score_bad_input_exits_1_with_one_located_line(tmp_path, cmmm, changes, expected):
     path = write_set(tmp_path / "bad.json", cmmm, **changes)
     proc = run("score", path, "--json", ok=False)
-    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.returncode == 1
+    assert proc.stdout == ""
     assert proc.stderr.splitlines() == [expected.format(path=path)]
 
 

@@ -36,8 +36,10 @@ def test_a_band_shortfall_is_closed_after_every_level_is_met(mini):
     answers = answers_for(mini, "mostly", **level4)
     plan = improvement_plan(mini, answers, "discrete")
     assert (plan.current_level, plan.target_level) == (2, 3)
-    assert plan.steps and all(step.level <= 3 for step in plan.steps)
-    assert plan.projected_level == 3 and plan.reachable
+    assert plan.steps
+    assert all(step.level <= 3 for step in plan.steps)
+    assert plan.projected_level == 3
+    assert plan.reachable
 
 
 def test_the_top_level_has_nothing_to_plan(mini):
@@ -48,10 +50,12 @@ def test_the_top_level_has_nothing_to_plan(mini):
 def test_a_level_with_nothing_rated_cannot_be_reached(mini):
     level1 = {i.id.replace(".", "_"): "na" for i in mini.items if i.level == 1}
     plan = improvement_plan(mini, answers_for(mini, "partly", **level1), "discrete")
-    assert plan.target_level == 1 and not plan.reachable
+    assert plan.target_level == 1
+    assert not plan.reachable
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_the_greedy_set_reaches_the_next_level_and_gains_are_exact(cmmm, data):
     ids = [item.id for item in cmmm.items_for("discrete")]

@@ -19,7 +19,9 @@ BASE = yaml.safe_load(MINI.read_text(encoding="utf-8"))
 def test_cmmm_has_the_full_hierarchy(cmmm):
     assert [e.code for e in cmmm.elements] == ["PE", "TE", "RE", "MA"]
     assert len(cmmm.domains) == 12
-    assert [s.code for s in cmmm.subdomains] == "OS SK DA IN IS EQ NW PD PP PU SC PO EM WD SE EN LO SA CS PV".split()
+    assert [s.code for s in cmmm.subdomains] == [
+        "OS", "SK", "DA", "IN", "IS", "EQ", "NW", "PD", "PP", "PU", "SC", "PO", "EM", "WD", "SE", "EN", "LO", "SA",
+        "CS", "PV"]
     assert sorted(level.number for level in cmmm.levels) == [1, 2, 3, 4, 5]
     assert len(cmmm.items) >= 180
     assert cmmm.weight_profiles["discrete"].elements.weights == {"PE": 0.06, "TE": 0.11, "RE": 0.06, "MA": 0.77}
@@ -39,7 +41,8 @@ def test_cmmm_items_are_bilingual_and_carry_guidance(cmmm):
         assert item.id.startswith(f"{item.subdomain}.{item.level}.")
         assert any("\u4e00" <= ch <= "\u9fff" for ch in item.text.zh + item.guidance.zh), item.id
         assert not any("\u4e00" <= ch <= "\u9fff" for ch in item.text.en + item.guidance.en), item.id
-        assert len(item.guidance.zh) >= 15 and len(item.guidance.en.split()) >= 8, item.id
+        assert len(item.guidance.zh) >= 15, item.id
+        assert len(item.guidance.en.split()) >= 8, item.id
     assert len({item.text.en for item in cmmm.items}) == len(cmmm.items)
 
 
@@ -100,6 +103,8 @@ BAD_FILES = [
     ("weight of unknown node", set_path(("weight_profiles", "process", "domains", "weights", "QQ"), 0.0),
      "weights.QQ: unknown code 'QQ'"),
     ("scale value above 1", set_path(("scale", 1, "value"), 1.5), "scale[1] (mostly).value: Input should be less"),
+    ("scale value too fine", set_path(("scale", 1, "value"), 0.8125),
+     "scale[1] (mostly).value: 0.8125 is not a multiple of 0.001"),
     ("scale value below 0", set_path(("scale", 2, "value"), -0.5), "scale[2] (partly).value: Input should be greater"),
     ("unknown profile", set_path(("weight_profiles", "hybrid"), BASE["weight_profiles"]["process"]),
      "weight_profiles.hybrid: unknown profile 'hybrid'"),
