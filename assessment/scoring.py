@@ -376,34 +376,34 @@ class BatchScorer:
         slice_totals = totals[:, sets]
         # mode="clip" skips numpy's bounds check; every total is within the table by construction.
         scores = np.take(self.score_of_total, slice_totals, mode="clip")
-        everything_present = slice_totals.min() >= self.base
+        np.matmul(self.level_of_cells, scores, out=levels[:, sets])
+        self._maturity(scores, scores >= self.threshold, out=maturity[:, sets])
 
-        if everything_present:
-            np.matmul(self.level_of_cells, scores, out=levels[:, sets])
-        else:  # some set has a cell with nothing rated: renormalise those sets the long way
-            present = slice_totals >= self.base
-            complete = present.all(axis=0)
-            slice_levels = levels[:, sets]
-            slice_levels[:, complete] = self.level_of_cells @ scores[:, complete]
-            slice_levels[:, ~complete] = _level_scores(self, scores[:, ~complete].T, present[:, ~complete].T).T
+        # Sets with a cell where nothing is rated (all N/A) renormalise over what is present: redo those few.
+        incomplete = np.flatnonzero(slice_totals.min(axis=0) < self.base)
+        if incomplete.size:
+            scores, present = scores[:, incomplete], slice_totals[:, incomplete] >= self.base
+            levels[:, sets][:, incomplete] = _level_scores(self, scores.T, present.T).T
+            maturity[:, sets][:, incomplete] = self._maturity(scores, ~present | (scores >= self.threshold), present)
 
-        # Maturity: walk the subdomains' levels in order. A level that is absent neither adds nor stops the
-        # sum; the sum is then scaled to 0–5 by the number of levels present.
-        passes = scores >= self.threshold if everything_present else ~present | (scores >= self.threshold)
+    def _maturity(self, scores: np.ndarray, passes: np.ndarray, present: np.ndarray | None = None,
+                  out: np.ndarray | None = None) -> np.ndarray:
+        """Walk each subdomain's levels in order, adding scores until one does not pass; scale to 0–5 by the
+        number of levels present (all of the subdomain's levels when ``present`` is None). An absent level
+        passes and adds nothing (its score is 0)."""
         (first, count), *later = self.maturity_runs
         gated = scores[first:first + count].copy()
         still_open = passes[first:first + count].copy()
         for first, count in later:
             gated[:count] += np.where(still_open[:count], scores[first:first + count], 0.0)
             still_open[:count] &= passes[first:first + count]
-        if everything_present:
-            np.multiply(gated, self.maturity_scale[:, None], out=maturity[:, sets])
-        else:
-            levels_present = np.zeros(gated.shape, dtype=np.int64)
-            for first, count in self.maturity_runs:
-                levels_present[:count] += present[first:first + count]
-            np.divide(gated * len(LEVELS), levels_present, out=maturity[:, sets], where=levels_present > 0)
-            maturity[:, sets][levels_present == 0] = 0.0
+        if present is None:
+            return np.multiply(gated, self.maturity_scale[:, None], out=out)
+        levels_present = np.zeros(gated.shape, dtype=np.int64)
+        for first, count in self.maturity_runs:
+            levels_present[:count] += present[first:first + count]
+        scaled = np.divide(gated * len(LEVELS), levels_present, out=np.zeros_like(gated), where=levels_present > 0)
+        return scaled if out is None else np.copyto(out, scaled)
 
 
 def _level_scores(scorer: BatchScorer, cell_scores: np.ndarray, cell_present: np.ndarray) -> np.ndarray:
