@@ -171,12 +171,6 @@ class Questionnaire(Strict):
                 return band.level
         return 0
 
-    def check_profile(self, profile: str) -> None:
-        if profile not in self.weight_profiles:
-            raise QuestionnaireError(
-                f"unknown profile {profile!r}: questionnaire {self.id} has {', '.join(sorted(self.weight_profiles))}"
-            )
-
 
 # ---------------------------------------------------------------------------------------------------------
 # Loading and checking a file

@@ -109,10 +109,11 @@ def score(q: Questionnaire, answers: Mapping[str, str], profile: str, *, allow_i
             rated[item.subdomain, item.level].append(value)
     sub = {cell: sum(values) / len(values) for cell, values in rated.items()}
 
-    def weighted_mean(children: dict[str, float], table: Mapping[str, float]) -> float:
+    def weighted_mean(children: dict[str, float], table: Mapping[str, float]) -> float | None:
+        """Weighted mean over the children present; None (the parent is absent) when they weigh nothing."""
         total_weight = sum(table[code] for code in children)
         if total_weight == 0:
-            return sum(children.values()) / len(children)
+            return None
         return sum(table[code] * value for code, value in children.items()) / total_weight
 
     domain_scores: dict[str, dict[int, float]] = defaultdict(dict)
@@ -125,12 +126,14 @@ def score(q: Questionnaire, answers: Mapping[str, str], profile: str, *, allow_i
                 by_domain[q.domain_of[sd]][sd] = value
         by_element: dict[str, dict[str, float]] = defaultdict(dict)
         for domain, children in by_domain.items():
-            domain_scores[domain][n] = weighted_mean(children, weights.subdomains.weights)
-            by_element[q.element_of[domain]][domain] = domain_scores[domain][n]
+            if (value := weighted_mean(children, weights.subdomains.weights)) is not None:
+                domain_scores[domain][n] = by_element[q.element_of[domain]][domain] = value
         present = {}
         for element, children in by_element.items():
-            element_scores[element][n] = present[element] = weighted_mean(children, weights.domains.weights)
-        level_scores.append(weighted_mean(present, weights.elements.weights) if present else 0.0)
+            if (value := weighted_mean(children, weights.domains.weights)) is not None:
+                element_scores[element][n] = present[element] = value
+        x = weighted_mean(present, weights.elements.weights)
+        level_scores.append(0.0 if x is None else x)
 
     met = [q.is_met(x) for x in level_scores]
     total = gated_sum(level_scores, met)

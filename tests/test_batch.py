@@ -8,7 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assessment.errors import AnswerError
+from assessment.questionnaire import parse
 from assessment.scoring import UNANSWERED, BatchScorer, score
+from tests.conftest import MINI
 
 CODES = ["full", "mostly", "partly", "none", "na"]
 
@@ -83,3 +85,22 @@ def test_a_malformed_matrix_is_refused(mini):
         scorer.score(np.zeros((29, 1), dtype=np.float64))
     with pytest.raises(AnswerError, match=r"answer set 2: .*unanswered"):
         scorer.encode([dict.fromkeys(scorer.item_ids, "full"), {}])
+
+
+def test_a_node_weighted_zero_counts_as_absent_on_both_paths(tmp_path):
+    # Domain MD weighs 0 under the discrete profile: it still has scores (and DA1 a maturity), but element M
+    # is domain MP alone, so the level scores do not depend on DA1's answers.
+    text = (MINI.read_text(encoding="utf-8")
+            .replace("domains: {source: \"test figures\", weights: {PX: 1.0, MD: 0.25, MP: 0.75}}",
+                     "domains: {source: \"test figures\", weights: {PX: 1.0, MD: 0.0, MP: 1.0}}"))
+    q = parse(text, "zero-weight")
+    scorer = BatchScorer(q, "discrete")
+    good = dict.fromkeys(scorer.item_ids, "full")
+    sets = [good, good | {i: "none" for i in scorer.item_ids if i.startswith("DA1.")}]
+    batch = scorer.score_answers(sets)
+    for i, answers in enumerate(sets):
+        reference = score(q, answers, "discrete")
+        assert_same(reference.model_dump(), batch.result(i).model_dump())
+        assert reference.level_scores == [1.0] * 5
+        assert reference.element_scores["M"] == reference.domain_scores["MP"]
+    assert batch.result(1).subdomains["DA1"].maturity == 0.0
