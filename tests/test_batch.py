@@ -104,3 +104,18 @@ def test_a_node_weighted_zero_counts_as_absent_on_both_paths(tmp_path):
         assert reference.level_scores == [1.0] * 5
         assert reference.element_scores["M"] == reference.domain_scores["MP"]
     assert batch.result(1).subdomains["DA1"].maturity == 0.0
+
+
+def test_a_parent_whose_present_children_weigh_nothing_is_absent():
+    # MP weighs 0 and at level 1 it is M's only domain with requirements (DA1 starts at level 2): M is absent
+    # at level 1, so X1 = P alone = 0.5 on both paths, not a plain mean over M's weightless domain.
+    text = (MINI.read_text(encoding="utf-8")
+            .replace("domains: {source: \"test figures\", weights: {PX: 1.0, MD: 0.25, MP: 0.75}}",
+                     "domains: {source: \"test figures\", weights: {PX: 1.0, MD: 1.0, MP: 0.0}}"))
+    q = parse(text, "zero-weight")
+    scorer = BatchScorer(q, "discrete")
+    answers = {i: ("partly" if i.startswith("PA.1") else "full") for i in scorer.item_ids}
+    reference = score(q, answers, "discrete")
+    assert_same(reference.model_dump(), scorer.score_answers([answers]).result(0).model_dump())
+    assert reference.level_scores[0] == 0.5
+    assert 1 not in reference.element_scores["M"]
