@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from assessment.errors import AnswerError, AssessmentError
+from assessment.errors import AnswerError, AssessmentError, read_user_text
 from assessment.questionnaire import Questionnaire, by_id
 from assessment.scoring import check_answers
 
@@ -34,14 +34,7 @@ def read_answer_file(path: str | Path) -> list[AnswerSet]:
     path = Path(path)
     if path.suffix.lower() not in (".json", ".jsonl"):
         raise AnswerError(f"{path}: answer files are .json or .jsonl")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise AnswerError(f"{path}: no such file") from None
-    except UnicodeDecodeError as exc:
-        raise AnswerError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise AnswerError(f"{path}: cannot be read ({exc.strerror})") from None
+    text = read_user_text(path, AnswerError)
     if path.suffix.lower() == ".json":
         return [_parse(text, str(path))]
     sets = [_parse(line, f"{path}:{n}") for n, line in enumerate(text.splitlines(), start=1) if line.strip()]

@@ -1,5 +1,7 @@
 """Errors a user can cause and must be told about: each carries located, readable messages."""
 
+from pathlib import Path
+
 
 class AssessmentError(Exception):
     """Bad input from a user. ``messages`` holds one located line per problem (file, path or item, what)."""
@@ -15,3 +17,15 @@ class QuestionnaireError(AssessmentError):
 
 class AnswerError(AssessmentError):
     """An answer set that does not fit its questionnaire."""
+
+
+def read_user_text(path: Path, error: type[AssessmentError]) -> str:
+    """A user's text file as UTF-8, or ``error`` saying why it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(f"{path}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot be read ({exc.strerror})") from None

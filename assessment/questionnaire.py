@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
 from assessment import QUESTIONNAIRES_DIR
-from assessment.errors import QuestionnaireError
+from assessment.errors import QuestionnaireError, read_user_text
 
 PROFILES = ("discrete", "process")
 LEVELS = (1, 2, 3, 4, 5)
@@ -179,14 +179,7 @@ class Questionnaire(Strict):
 def load(path: str | Path) -> Questionnaire:
     """Read and check one questionnaire file; raise QuestionnaireError listing every located problem."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise QuestionnaireError(f"{path}: no such file") from None
-    except UnicodeDecodeError as exc:
-        raise QuestionnaireError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise QuestionnaireError(f"{path}: cannot be read ({exc.strerror})") from None
+    text = read_user_text(path, QuestionnaireError)
     return parse(text, str(path))
 
 
