@@ -12,19 +12,13 @@ from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import Field, ValidationError
+
+from assessment.questionnaire import Code, NonBlank, Strict
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference_data"
 DISTRICTS_FILE = REFERENCE_DIR / "districts.yaml"
 INDUSTRIES_FILE = REFERENCE_DIR / "industries.yaml"
-
-NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
 
 StrictT = TypeVar("StrictT", bound=Strict)
 
