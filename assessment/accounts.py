@@ -1,0 +1,101 @@
+"""Accounts: roles, password hashing (argon2id), the password policy, sign-in with lockout.
+
+Passwords and their hashes never leave this module in a message, a log line or a repr.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+
+from assessment.db import Store
+from assessment.errors import AssessmentError
+from assessment.models import User, now
+
+ROLES = ("bureau_admin", "bureau_analyst", "provider_user", "enterprise_user")
+ROLE_ORGANISATION = {"bureau_admin": "bureau", "bureau_analyst": "bureau", "provider_user": "provider",
+                     "enterprise_user": "enterprise"}
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 10
+COMMON_PASSWORDS = {"password123", "1234567890", "qwertyuiop", "12345678910", "abc1234567", "password1234",
+                    "admin12345", "iloveyou123", "1q2w3e4r5t", "qwerty12345"}
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+_DUMMY_HASH = _hasher.hash("a password nobody has")
+
+
+class AuthenticationError(AssessmentError):
+    """Sign-in refused; the message never says whether the user name exists."""
+
+
+class PasswordPolicyError(AssessmentError):
+    """A new password that does not meet the policy."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: what the permission check needs of a signed-in user, and nothing secret."""
+
+    user_id: int
+    username: str
+    role: str
+    organisation_id: int | None
+    districts: tuple[str, ...] | None = None  # an analyst's scope; None: every district
+
+    @classmethod
+    def of(cls, user: User) -> Actor:
+        return cls(user.id, user.username, user.role, user.organisation_id,
+                   tuple(user.districts) if user.districts else None)
+
+
+def check_password_policy(password: str, username: str = "") -> None:
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(f"at least {MIN_PASSWORD_LENGTH} characters")
+    if not any(ch.isalpha() for ch in password) or not any(ch.isdigit() for ch in password):
+        problems.append("letters and digits")
+    if username and username.lower() in password.lower():
+        problems.append("not containing the user name")
+    if password.lower() in COMMON_PASSWORDS:
+        problems.append("not a commonly used password")
+    if problems:
+        raise PasswordPolicyError(f"password: needs {', '.join(problems)}")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def authenticate(store: Store, username: str, password: str) -> Actor:
+    """The actor for a correct user name and password; five failures lock the account for 15 minutes."""
+    refused = AuthenticationError("user name or password is wrong")
+    with store.write() as db:
+        user = db.scalar(select(User).where(User.username == username.strip()))
+        if user is None or not user.active:
+            _verify(_DUMMY_HASH, password)  # same work as for a real user, so timing does not tell
+            raise refused
+        if user.locked_until and user.locked_until > now():
+            minutes = max(1, int((user.locked_until - now()).total_seconds() // 60) + 1)
+            raise AuthenticationError(f"too many failed attempts: the account is locked for {minutes} more minutes")
+        if not _verify(user.password_hash, password):
+            user.failed_logins += 1
+            if user.failed_logins >= MAX_FAILED_LOGINS:
+                user.failed_logins, user.locked_until = 0, now() + LOCKOUT
+        else:
+            user.failed_logins, user.locked_until, user.last_login_at = 0, None, now()
+            if _hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = hash_password(password)
+            return Actor.of(user)
+    raise refused  # after the commit, so the failure count is kept
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False

@@ -1,0 +1,130 @@
+"""The one permission check. Every service operation calls ``require`` (or scopes its listing with ``scope``)
+before it reads or writes anything.
+
+- bureau_admin: everything.
+- bureau_analyst: reads enterprises and assessments in its districts (all districts when unscoped); never writes.
+- provider_user: reads the enterprises assigned to its provider and those diagnoses; works on them.
+- enterprise_user: reads its own enterprise and assessments; self-assesses, requests diagnoses, confirms its
+  diagnosis and rates the provider, records the progress of its recommended projects.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import Select, exists, select
+from sqlalchemy.orm import Session
+
+from assessment.accounts import Actor
+from assessment.errors import AssessmentError
+from assessment.models import Assessment, Organisation
+from assessment.workflow import DIAGNOSIS, SELF, transition
+
+
+class NotAllowedError(AssessmentError):
+    """The actor may not do this. The message is the same whether or not the target exists."""
+
+
+class Op(StrEnum):
+    MANAGE_ORGANISATIONS = "manage organisations"
+    MANAGE_USERS = "manage users"
+    READ_AUDIT = "read the audit log"
+    READ_ENTERPRISE = "read enterprise"
+    REQUEST_DIAGNOSIS = "request a diagnosis"
+    START_SELF_ASSESSMENT = "start a self-assessment"
+    READ_ASSESSMENT = "read assessment"
+    EDIT_ASSESSMENT = "edit assessment"  # answers, profile and recommended projects
+    UPDATE_PROJECT_STATUS = "update project status"
+    WORKFLOW = "workflow"  # a move of the state machine; the move's own role decides
+
+
+def require(db: Session, actor: Actor, op: Op, target: Organisation | Assessment | None = None,
+            action: str | None = None) -> None:
+    if not allowed(db, actor, op, target, action):
+        what = f"{action} " if action else f"{op.value} "
+        if isinstance(target, Assessment):
+            what += f"assessment {target.id}"
+        elif isinstance(target, Organisation):
+            what += f"organisation {target.id}"
+        raise NotAllowedError(f"not allowed: {what.strip()}")
+
+
+def allowed(db: Session, actor: Actor, op: Op, target: Organisation | Assessment | None = None,
+            action: str | None = None) -> bool:
+    if op is Op.WORKFLOW:
+        return _may_move(db, actor, target, action)
+    return _RULES[actor.role](db, actor, op, target) if actor.role in _RULES else False
+
+
+def _may_move(db: Session, actor: Actor, target: Organisation | Assessment | None, action: str | None) -> bool:
+    """A workflow move is made by the role the transition names, on its own side of a readable assessment.
+    An impossible move is left to the workflow to explain, to anyone who may read the assessment."""
+    if not isinstance(target, Assessment) or action is None or not allowed(db, actor, Op.READ_ASSESSMENT, target):
+        return False
+    try:
+        mover = transition(target.kind, target.status, action).role
+    except AssessmentError:
+        return True
+    return actor.role == "bureau_admin" or (mover == actor.role and _owns(actor, target))
+
+
+def _admin(db: Session, actor: Actor, op: Op, target) -> bool:
+    return True
+
+
+def _analyst(db: Session, actor: Actor, op: Op, target) -> bool:
+    if op is Op.READ_ENTERPRISE and isinstance(target, Organisation):
+        return _in_scope(actor, target.district)
+    if op is Op.READ_ASSESSMENT and isinstance(target, Assessment):
+        return _in_scope(actor, db.get(Organisation, target.enterprise_id).district)
+    return False
+
+
+def _provider(db: Session, actor: Actor, op: Op, target) -> bool:
+    if op is Op.READ_ENTERPRISE and isinstance(target, Organisation):
+        return bool(db.scalar(select(exists().where(Assessment.enterprise_id == target.id,
+                                                    Assessment.provider_id == actor.organisation_id))))
+    if op in (Op.READ_ASSESSMENT, Op.EDIT_ASSESSMENT) and isinstance(target, Assessment):
+        return target.kind == DIAGNOSIS and target.provider_id == actor.organisation_id
+    return False
+
+
+def _enterprise(db: Session, actor: Actor, op: Op, target) -> bool:
+    own = actor.organisation_id
+    if op in (Op.READ_ENTERPRISE, Op.REQUEST_DIAGNOSIS, Op.START_SELF_ASSESSMENT):
+        return isinstance(target, Organisation) and target.id == own
+    if op in (Op.READ_ASSESSMENT, Op.UPDATE_PROJECT_STATUS):
+        return isinstance(target, Assessment) and target.enterprise_id == own
+    if op is Op.EDIT_ASSESSMENT:
+        return isinstance(target, Assessment) and target.enterprise_id == own and target.kind == SELF
+    return False
+
+
+_RULES = {"bureau_admin": _admin, "bureau_analyst": _analyst, "provider_user": _provider,
+          "enterprise_user": _enterprise}
+
+
+def _owns(actor: Actor, assessment: Assessment) -> bool:
+    """The actor's own side of the assessment: its provider, its enterprise, or the bureau."""
+    if actor.role == "provider_user":
+        return assessment.provider_id == actor.organisation_id
+    if actor.role == "enterprise_user":
+        return assessment.enterprise_id == actor.organisation_id
+    return actor.role == "bureau_admin"
+
+
+def _in_scope(actor: Actor, district: str | None) -> bool:
+    return actor.districts is None or district in actor.districts
+
+
+def scope(actor: Actor, query: Select) -> Select:
+    """Narrow a query over Assessment (joined with its enterprise as Organisation) to what the actor may read."""
+    if actor.role == "bureau_admin":
+        return query
+    if actor.role == "bureau_analyst":
+        return query if actor.districts is None else query.where(Organisation.district.in_(actor.districts))
+    if actor.role == "provider_user":
+        return query.where(Assessment.provider_id == actor.organisation_id, Assessment.kind == DIAGNOSIS)
+    if actor.role == "enterprise_user":
+        return query.where(Assessment.enterprise_id == actor.organisation_id)
+    return query.where(False)

@@ -1,0 +1,498 @@
+"""The service layer: every operation of the product, each checking permissions before it reads or writes.
+
+Every operation takes the acting ``Actor`` first. Writes run in one transaction each, so a change is committed
+when the call returns (autosave) and nothing is half-done when it raises. A change to an assessment names the
+version the caller last saw; if someone changed it since, the change is refused (ConflictError) rather than
+silently overwriting theirs. Every change leaves an audit entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from assessment import accounts, workflow
+from assessment.accounts import ROLE_ORGANISATION, ROLES, Actor
+from assessment.db import Store
+from assessment.errors import AssessmentError
+from assessment.inputs import InputError, LongText, OrganisationInput, ProfileInput, ProjectInput, checked
+from assessment.models import (
+    Answer,
+    Assessment,
+    AuditEntry,
+    Confirmation,
+    EnterpriseProfile,
+    Organisation,
+    Project,
+    Review,
+    User,
+    now,
+)
+from assessment.permissions import NotAllowedError, Op, require, scope
+from assessment.questionnaire import Questionnaire, by_id
+from assessment.scoring import score
+from assessment.workflow import DIAGNOSIS, EDITABLE, INITIAL, SELF, Facts, WorkflowError
+
+DEFAULT_QUESTIONNAIRE = "cmmm-2020"
+
+
+class ConflictError(AssessmentError):
+    """Someone else changed the assessment since the caller last read it."""
+
+
+class NotFoundError(AssessmentError):
+    pass
+
+
+@dataclass
+class AssessmentView:
+    """One assessment with everything a page or report shows of it (read-only copies)."""
+
+    assessment: Assessment
+    enterprise: Organisation
+    provider: Organisation | None
+    answers: dict[str, Answer]
+    profile: EnterpriseProfile | None
+    projects: list[Project]
+    confirmation: Confirmation | None
+    reviews: list[Review] = field(default_factory=list)
+
+
+class Services:
+    def __init__(self, store: Store):
+        self.store = store
+
+    # -- accounts and organisations (bureau admin) --------------------------------------------------------
+
+    def needs_setup(self) -> bool:
+        with self.store.read() as db:
+            return db.scalar(select(func.count()).select_from(User)) == 0
+
+    def set_up(self, bureau_name: str, username: str, display_name: str, password: str) -> Actor:
+        """The first start: create the bureau and its first admin. Refused once any user exists."""
+        with self.store.write() as db:
+            if db.scalar(select(func.count()).select_from(User)):
+                raise NotAllowedError("the tool is already set up; sign in instead")
+            bureau = checked(OrganisationInput, {"kind": "bureau", "name": bureau_name})
+            org = Organisation(**bureau.model_dump())
+            db.add(org)
+            db.flush()
+            user = self._new_user(db, username, display_name, password, "bureau_admin", org.id, None)
+            _audit(db, None, "set_up", "user", user.id, None, {"username": username, "role": "bureau_admin"})
+            return Actor.of(user)
+
+    def create_organisation(self, actor: Actor, **data: Any) -> int:
+        with self.store.write() as db:
+            require(db, actor, Op.MANAGE_ORGANISATIONS)
+            values = checked(OrganisationInput, data).model_dump()
+            _unique_credit_code(db, values.get("credit_code"))
+            org = Organisation(**values)
+            db.add(org)
+            db.flush()
+            _audit(db, actor, "create", "organisation", org.id, None, values)
+            return org.id
+
+    def update_organisation(self, actor: Actor, organisation_id: int, **data: Any) -> None:
+        with self.store.write() as db:
+            require(db, actor, Op.MANAGE_ORGANISATIONS)
+            org = _get(db, Organisation, organisation_id, "organisation")
+            before = _row(org)
+            values = checked(OrganisationInput, {"kind": org.kind, **data}).model_dump()
+            _unique_credit_code(db, values.get("credit_code"), except_id=org.id)
+            for key, value in values.items():
+                setattr(org, key, value)
+            _audit(db, actor, "update", "organisation", org.id, before, _row(org))
+
+    def create_user(self, actor: Actor, username: str, display_name: str, password: str, role: str,
+                    organisation_id: int | None, districts: Sequence[str] | None = None) -> int:
+        with self.store.write() as db:
+            require(db, actor, Op.MANAGE_USERS)
+            user = self._new_user(db, username, display_name, password, role, organisation_id, districts)
+            _audit(db, actor, "create", "user", user.id, None,
+                   {"username": user.username, "role": role, "organisation_id": organisation_id})
+            return user.id
+
+    def set_user_active(self, actor: Actor, user_id: int, active: bool) -> None:
+        with self.store.write() as db:
+            require(db, actor, Op.MANAGE_USERS)
+            user = _get(db, User, user_id, "user")
+            before, user.active = {"active": user.active}, active
+            _audit(db, actor, "activate" if active else "deactivate", "user", user.id, before, {"active": active})
+
+    def list_users(self, actor: Actor) -> list[User]:
+        with self.store.read() as db:
+            require(db, actor, Op.MANAGE_USERS)
+            return list(db.scalars(select(User).order_by(User.username)))
+
+    def _new_user(self, db: Session, username: str, display_name: str, password: str, role: str,
+                  organisation_id: int | None, districts: Sequence[str] | None) -> User:
+        username = username.strip()
+        problems = []
+        if not (3 <= len(username) <= 64) or not all(ch.isalnum() or ch in "._-@" for ch in username):
+            problems.append("username: 3–64 letters, digits or . _ - @")
+        elif db.scalar(select(User.id).where(User.username == username)):
+            problems.append(f"username: {username!r} is taken")
+        if role not in ROLES:
+            problems.append(f"role: one of {', '.join(ROLES)}")
+        else:
+            org = db.get(Organisation, organisation_id) if organisation_id is not None else None
+            if org is None or org.kind != ROLE_ORGANISATION[role]:
+                problems.append(f"organisation: a {role} belongs to a {ROLE_ORGANISATION[role]}")
+        if districts is not None and role != "bureau_analyst":
+            problems.append("districts: only an analyst's reading is limited to districts")
+        if not display_name.strip():
+            problems.append("display_name: required")
+        try:
+            accounts.check_password_policy(password, username)
+        except AssessmentError as exc:
+            problems.extend(exc.messages)
+        if problems:
+            raise InputError(problems)
+        user = User(username=username, display_name=display_name.strip(), role=role,
+                    password_hash=accounts.hash_password(password), organisation_id=organisation_id,
+                    districts=list(districts) if districts else None)
+        db.add(user)
+        db.flush()
+        return user
+
+    # -- enterprises -------------------------------------------------------------------------------------
+
+    def get_organisation(self, actor: Actor, organisation_id: int) -> Organisation:
+        with self.store.read() as db:
+            org = _get(db, Organisation, organisation_id, "organisation", actor)
+            if org.kind == "enterprise":
+                require(db, actor, Op.READ_ENTERPRISE, org)
+            elif actor.organisation_id != org.id:  # one's own provider or bureau is always readable
+                require(db, actor, Op.MANAGE_ORGANISATIONS)
+            return org
+
+    def list_enterprises(self, actor: Actor, *, district: str | None = None, industry: str | None = None,
+                         search: str | None = None) -> list[Organisation]:
+        with self.store.read() as db:
+            query = select(Organisation).where(Organisation.kind == "enterprise")
+            if actor.role == "provider_user":
+                query = query.where(Organisation.id.in_(select(Assessment.enterprise_id).where(
+                    Assessment.provider_id == actor.organisation_id)))
+            elif actor.role == "enterprise_user":
+                query = query.where(Organisation.id == actor.organisation_id)
+            elif actor.role == "bureau_analyst" and actor.districts is not None:
+                query = query.where(Organisation.district.in_(actor.districts))
+            if district:
+                query = query.where(Organisation.district == district)
+            if industry:
+                query = query.where(Organisation.industry == industry)
+            if search:
+                query = query.where(Organisation.name.contains(search.strip()) | (Organisation.credit_code == search))
+            return list(db.scalars(query.order_by(Organisation.name)))
+
+    def list_providers(self, actor: Actor) -> list[Organisation]:
+        with self.store.read() as db:
+            require(db, actor, Op.MANAGE_ORGANISATIONS)
+            return list(db.scalars(select(Organisation).where(Organisation.kind == "provider")
+                                   .order_by(Organisation.name)))
+
+    # -- assessments -------------------------------------------------------------------------------------
+
+    def request_diagnosis(self, actor: Actor, enterprise_id: int, *, questionnaire_id: str = DEFAULT_QUESTIONNAIRE,
+                          previous_id: int | None = None) -> int:
+        return self._create(actor, enterprise_id, DIAGNOSIS, questionnaire_id, previous_id, Op.REQUEST_DIAGNOSIS)
+
+    def start_self_assessment(self, actor: Actor, enterprise_id: int, *,
+                              questionnaire_id: str = DEFAULT_QUESTIONNAIRE, previous_id: int | None = None) -> int:
+        return self._create(actor, enterprise_id, SELF, questionnaire_id, previous_id, Op.START_SELF_ASSESSMENT)
+
+    def create_follow_up(self, actor: Actor, previous_id: int) -> int:
+        """A new round for the same enterprise, linked to the earlier one so progress can be shown."""
+        with self.store.read() as db:
+            previous = _get(db, Assessment, previous_id, "assessment", actor)
+            require(db, actor, Op.READ_ASSESSMENT, previous)
+        create = self.request_diagnosis if previous.kind == DIAGNOSIS else self.start_self_assessment
+        return create(actor, previous.enterprise_id, questionnaire_id=previous.questionnaire_id,
+                      previous_id=previous.id)
+
+    def _create(self, actor: Actor, enterprise_id: int, kind: str, questionnaire_id: str, previous_id: int | None,
+                op: Op) -> int:
+        q = by_id(questionnaire_id)
+        with self.store.write() as db:
+            enterprise = _get(db, Organisation, enterprise_id, "enterprise", actor)
+            require(db, actor, op, enterprise)
+            if enterprise.kind != "enterprise":
+                raise InputError(f"organisation {enterprise_id} is not an enterprise")
+            if previous_id is not None:
+                previous = db.get(Assessment, previous_id)
+                if previous is None or previous.enterprise_id != enterprise_id:
+                    raise InputError(f"previous: assessment {previous_id} is not of enterprise {enterprise_id}")
+            assessment = Assessment(
+                enterprise_id=enterprise_id, kind=kind, status=INITIAL[kind], questionnaire_id=q.id,
+                questionnaire_version=q.version, questionnaire_sha256=q.sha256,
+                profile=enterprise.production_type or "discrete",
+                round="follow_up" if previous_id else "baseline", previous_id=previous_id,
+                applicable=len(q.items_for(enterprise.production_type or "discrete")))
+            db.add(assessment)
+            db.flush()
+            _audit(db, actor, "create", "assessment", assessment.id, None,
+                   {"kind": kind, "enterprise_id": enterprise_id, "previous_id": previous_id})
+            return assessment.id
+
+    def get_assessment(self, actor: Actor, assessment_id: int) -> AssessmentView:
+        with self.store.read() as db:
+            a = _get(db, Assessment, assessment_id, "assessment", actor)
+            require(db, actor, Op.READ_ASSESSMENT, a)
+            return AssessmentView(
+                assessment=a, enterprise=db.get(Organisation, a.enterprise_id),
+                provider=db.get(Organisation, a.provider_id) if a.provider_id else None,
+                answers={row.item_id: row for row in db.scalars(select(Answer).where(Answer.assessment_id == a.id))},
+                profile=db.get(EnterpriseProfile, a.id),
+                projects=list(db.scalars(select(Project).where(Project.assessment_id == a.id).order_by(Project.id))),
+                confirmation=db.get(Confirmation, a.id),
+                reviews=list(db.scalars(select(Review).where(Review.assessment_id == a.id).order_by(Review.id))),
+            )
+
+    def list_assessments(self, actor: Actor, *, status: str | None = None, kind: str | None = None,
+                         enterprise_id: int | None = None, district: str | None = None,
+                         industry: str | None = None) -> list[tuple[Assessment, Organisation]]:
+        with self.store.read() as db:
+            query = scope(actor, select(Assessment, Organisation).join(
+                Organisation, Organisation.id == Assessment.enterprise_id))
+            for column, value in ((Assessment.status, status), (Assessment.kind, kind),
+                                  (Assessment.enterprise_id, enterprise_id), (Organisation.district, district),
+                                  (Organisation.industry, industry)):
+                if value is not None:
+                    query = query.where(column == value)
+            return [tuple(row) for row in db.execute(query.order_by(Assessment.id))]
+
+    # -- editing an assessment ---------------------------------------------------------------------------
+
+    def save_answer(self, actor: Actor, assessment_id: int, item_id: str, code: str, *, expected_version: int,
+                    note: str | None = None, evidence: str | None = None) -> int:
+        """Store one answer (committed on return) and the new score; returns the assessment's new version."""
+        with self.store.write() as db:
+            a, q = self._editable(db, actor, assessment_id, expected_version)
+            item = q.item_by_id.get(item_id)
+            if item is None or not item.applies(a.profile):
+                raise InputError(f"item: {item_id!r} is not a requirement of {q.id} for {a.profile} manufacturing")
+            if code not in q.scale_by_code:
+                raise InputError(f"{item_id}: {code!r} is not one of {', '.join(q.scale_by_code)}")
+            note, evidence = _text(note, f"{item_id}.note"), _text(evidence, f"{item_id}.evidence")
+            row = db.get(Answer, (a.id, item_id))
+            before = None if row is None else {"code": row.code, "note": row.note, "evidence": row.evidence}
+            if row is None:
+                row = Answer(assessment_id=a.id, item_id=item_id)
+                db.add(row)
+            row.code, row.note, row.evidence = code, note, evidence
+            row.updated_by, row.updated_at = actor.user_id, now()
+            db.flush()
+            self._rescore(db, a, q)
+            _audit(db, actor, "answer", "assessment", a.id, before,
+                   {"item": item_id, "code": code, "note": note, "evidence": evidence})
+            return a.version
+
+    def save_profile(self, actor: Actor, assessment_id: int, *, expected_version: int, **data: Any) -> int:
+        with self.store.write() as db:
+            a, _ = self._editable(db, actor, assessment_id, expected_version)
+            values = checked(ProfileInput, data).model_dump(mode="json")
+            profile = db.get(EnterpriseProfile, a.id) or EnterpriseProfile(assessment_id=a.id)
+            before = _row(profile) if profile in db else None
+            for key, value in values.items():
+                setattr(profile, key, value)
+            profile.updated_by, profile.updated_at = actor.user_id, now()
+            db.add(profile)
+            _audit(db, actor, "profile", "assessment", a.id, before, values)
+            return a.version
+
+    def add_project(self, actor: Actor, assessment_id: int, *, expected_version: int, **data: Any) -> tuple[int, int]:
+        with self.store.write() as db:
+            a, q = self._editable(db, actor, assessment_id, expected_version)
+            values = _project_values(q, data)
+            project = Project(assessment_id=a.id, **values)
+            db.add(project)
+            db.flush()
+            _audit(db, actor, "add_project", "assessment", a.id, None, {"project_id": project.id, **_json(values)})
+            return project.id, a.version
+
+    def update_project(self, actor: Actor, project_id: int, *, expected_version: int, **data: Any) -> int:
+        with self.store.write() as db:
+            project = _get(db, Project, project_id, "project", actor)
+            a, q = self._editable(db, actor, project.assessment_id, expected_version)
+            before = _row(project)
+            for key, value in _project_values(q, data).items():
+                setattr(project, key, value)
+            project.updated_at = now()
+            _audit(db, actor, "update_project", "assessment", a.id, before, _row(project))
+            return a.version
+
+    def remove_project(self, actor: Actor, project_id: int, *, expected_version: int) -> int:
+        with self.store.write() as db:
+            project = _get(db, Project, project_id, "project", actor)
+            a, _ = self._editable(db, actor, project.assessment_id, expected_version)
+            before = _row(project)
+            db.delete(project)
+            _audit(db, actor, "remove_project", "assessment", a.id, before, None)
+            return a.version
+
+    def set_project_status(self, actor: Actor, project_id: int, status: str, start_date: date | None = None) -> None:
+        """After approval the enterprise records whether a recommended project started or was completed."""
+        with self.store.write() as db:
+            project = _get(db, Project, project_id, "project", actor)
+            a = _locked(db, project.assessment_id)
+            require(db, actor, Op.UPDATE_PROJECT_STATUS, a)
+            if a.status != "approved":
+                raise WorkflowError(f"project progress is recorded once the diagnosis is approved (it is {a.status})")
+            values = checked(ProjectInput, {"title": project.title, "status": status, "start_date": start_date})
+            before = {"status": project.status, "start_date": _json(project.start_date)}
+            project.status, project.start_date = values.status, values.start_date or project.start_date
+            project.updated_at = now()
+            _bump(a)
+            _audit(db, actor, "project_status", "assessment", a.id, before,
+                   {"project_id": project.id, "status": project.status, "start_date": _json(project.start_date)})
+
+    def move(self, actor: Actor, assessment_id: int, action: str, *, expected_version: int,
+             provider_id: int | None = None, rating: int | None = None, comment: str | None = None,
+             due_date: date | None = None) -> int:
+        """A step of the workflow (assign, start, submit, confirm, approve, return, resume, complete)."""
+        with self.store.write() as db:
+            a = _get(db, Assessment, assessment_id, "assessment", actor, lock=True)
+            require(db, actor, Op.WORKFLOW, a, action=action)
+            _check_version(a, expected_version)
+            if provider_id is not None:
+                provider = db.get(Organisation, provider_id)
+                if provider is None or provider.kind != "provider":
+                    raise InputError(f"provider: organisation {provider_id} is not a service provider")
+            comment = _text(comment, "comment")
+            projects = db.scalar(select(func.count()).select_from(Project).where(Project.assessment_id == a.id))
+            facts = Facts(answered=a.answered, applicable=a.applicable, projects=projects, provider_id=provider_id,
+                          rating=rating, comment=comment)
+            before = {"status": a.status, "provider_id": a.provider_id}
+            a.status = workflow.next_status(a.kind, a.status, action, facts)
+            stamp = now()
+            if action == "assign":
+                a.provider_id, a.assigned_at, a.due_date = provider_id, stamp, due_date
+            elif action == "submit":
+                a.submitted_at = stamp
+            elif action == "confirm":
+                db.merge(Confirmation(assessment_id=a.id, rating=rating, comment=comment, confirmed_by=actor.user_id,
+                                      confirmed_at=stamp))
+                a.confirmed_at = stamp
+            elif action in ("approve", "return"):
+                db.add(Review(assessment_id=a.id, decision="approved" if action == "approve" else "returned",
+                              comment=comment, reviewer_id=actor.user_id, decided_at=stamp))
+                a.decided_at = stamp
+            _bump(a)
+            _audit(db, actor, action, "assessment", a.id, before,
+                   {"status": a.status, "provider_id": a.provider_id, "rating": rating, "comment": comment})
+            return a.version
+
+    def audit_log(self, actor: Actor, *, entity: str | None = None, entity_id: int | str | None = None,
+                  limit: int = 500) -> list[AuditEntry]:
+        with self.store.read() as db:
+            require(db, actor, Op.READ_AUDIT)
+            query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+            if entity:
+                query = query.where(AuditEntry.entity == entity)
+            if entity_id is not None:
+                query = query.where(AuditEntry.entity_id == str(entity_id))
+            return list(db.scalars(query))
+
+    # -- helpers -----------------------------------------------------------------------------------------
+
+    def _editable(self, db: Session, actor: Actor, assessment_id: int, expected_version: int,
+                  ) -> tuple[Assessment, Questionnaire]:
+        """The assessment, locked, after the permission, status and version checks; its version is raised."""
+        a = _get(db, Assessment, assessment_id, "assessment", actor, lock=True)
+        require(db, actor, Op.EDIT_ASSESSMENT, a)
+        if a.status not in EDITABLE[a.kind]:
+            raise WorkflowError(f"assessment {a.id} is {a.status}: it can be changed only while "
+                                f"{' or '.join(EDITABLE[a.kind])}")
+        _check_version(a, expected_version)
+        _bump(a)
+        return a, _questionnaire_of(a)
+
+    def _rescore(self, db: Session, a: Assessment, q: Questionnaire) -> None:
+        answers = dict(db.execute(select(Answer.item_id, Answer.code).where(Answer.assessment_id == a.id)).all())
+        result = score(q, answers, a.profile, allow_incomplete=True)
+        a.result = result.model_dump(mode="json")
+        a.score, a.level = result.score, result.level
+        a.answered, a.applicable = result.completeness.answered, result.completeness.applicable
+
+
+def _get(db: Session, model: type, key: int, what: str, actor: Actor | None = None, *, lock: bool = False):
+    """A row by id; a missing row reads as not allowed for non-admins, so ids cannot be probed."""
+    row = db.get(model, key, with_for_update=lock) if lock else db.get(model, key)
+    if row is None:
+        if actor is not None and actor.role != "bureau_admin":
+            raise NotAllowedError(f"not allowed: {what} {key}")
+        raise NotFoundError(f"no {what} {key}")
+    return row
+
+
+def _locked(db: Session, assessment_id: int) -> Assessment:
+    return db.get(Assessment, assessment_id, with_for_update=True)
+
+
+def _check_version(a: Assessment, expected_version: int) -> None:
+    if a.version != expected_version:
+        raise ConflictError(f"assessment {a.id} was changed by someone else since you opened it "
+                            f"(version {a.version}, yours {expected_version}): reload it to see their change")
+
+
+def _bump(a: Assessment) -> None:
+    a.version += 1
+    a.updated_at = now()
+
+
+def _questionnaire_of(a: Assessment) -> Questionnaire:
+    q = by_id(a.questionnaire_id)
+    if (q.version, q.sha256) != (a.questionnaire_version, a.questionnaire_sha256):
+        raise WorkflowError(f"assessment {a.id} was made with {a.questionnaire_id} {a.questionnaire_version}, "
+                            f"which is no longer installed (now {q.version})")
+    return q
+
+
+def _project_values(q: Questionnaire, data: dict[str, Any]) -> dict[str, Any]:
+    values = checked(ProjectInput, data)
+    if values.subdomain is not None and values.subdomain not in q.domain_of:
+        raise InputError(f"subdomain: {values.subdomain!r} is not a subdomain of {q.id}")
+    return values.model_dump()
+
+
+def _unique_credit_code(db: Session, code: str | None, except_id: int | None = None) -> None:
+    if code is None:
+        return
+    other = db.scalar(select(Organisation.id).where(Organisation.credit_code == code))
+    if other is not None and other != except_id:
+        raise InputError(f"credit_code: {code} is already registered (organisation {other})")
+
+
+def _text(value: str | None, where: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        return TypeAdapter(LongText).validate_python(value) or None
+    except ValidationError as exc:
+        raise InputError(f"{where}: {exc.errors()[0]['msg'].removeprefix('Value error, ')}") from None
+
+
+def _row(obj) -> dict[str, Any]:
+    return {column.key: _json(getattr(obj, column.key)) for column in obj.__table__.columns}
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _json(v) for k, v in value.items()}
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if value.__class__.__name__ == "Decimal":
+        return str(value)
+    return value
+
+
+def _audit(db: Session, actor: Actor | None, action: str, entity: str, entity_id: int | str,
+           before: dict | None, after: dict | None) -> None:
+    db.add(AuditEntry(user_id=actor.user_id if actor else None, action=action, entity=entity,
+                      entity_id=str(entity_id), before=_json(before), after=_json(after)))
