@@ -50,8 +50,14 @@ def _credit_code(value: str | None) -> str | None:
     return None if value is None else reference.validate_credit_code(value)
 
 
-Line = Annotated[str, AfterValidator(_plain_text), Field(min_length=1, max_length=200)]
-LongText = Annotated[str, AfterValidator(_plain_text), Field(max_length=5000)]
+def _required(value: str) -> str:
+    if not value:
+        raise ValueError("required")
+    return value
+
+
+Line = Annotated[str, Field(max_length=200), AfterValidator(_plain_text), AfterValidator(_required)]
+LongText = Annotated[str, Field(max_length=5000), AfterValidator(_plain_text)]
 Percent = Annotated[float, Field(ge=0, le=100)]
 
 
@@ -67,7 +73,7 @@ class OrganisationInput(Form):
     industry: Annotated[str | None, AfterValidator(_known(reference.industry))] = None
     size_class: Literal["large", "medium", "small", "micro"] | None = None
     production_type: Literal["discrete", "process"] | None = None
-    contact_name: Annotated[str, AfterValidator(_plain_text), Field(max_length=100)] | None = None
+    contact_name: Annotated[str, Field(max_length=100), AfterValidator(_plain_text)] | None = None
     contact_phone: Annotated[str, Field(pattern=r"^[0-9+\-() ]{5,40}$")] | None = None
     contact_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200)] | None = None
 

@@ -1,11 +1,24 @@
+import os
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import pytest
+from argon2 import PasswordHasher
 
+from assessment import accounts
+from assessment.accounts import Actor
+from assessment.db import Store
 from assessment.questionnaire import Questionnaire, by_id, load
+from assessment.reference import credit_code_check_character
+from assessment.services import Services
+from tests import pgcluster
 
 TESTS = Path(__file__).parent
 MINI = TESTS / "data" / "mini.yaml"
+IN_CI = os.environ.get("CI") == "true"
+PASSWORD = "correct horse 42"
 
 
 @pytest.fixture(scope="session")
@@ -16,3 +29,176 @@ def cmmm() -> Questionnaire:
 @pytest.fixture(scope="session")
 def mini() -> Questionnaire:
     return load(MINI)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _quick_password_hashing():
+    """Still argon2id, with the smallest cost: tests create many users."""
+    saved = accounts._hasher
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    accounts._hasher = saved
+
+
+def missing(component: str, why: str):
+    """A component a test needs is not there: a skip locally, a failure in CI."""
+    if IN_CI:
+        pytest.fail(f"{component} is required under CI=true: {why}")
+    pytest.skip(f"{component} not available: {why}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if IN_CI and report.skipped and any(item.get_closest_marker(m) for m in ("postgres", "browser")):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true, which counts as a failure: {report.longrepr}"
+
+
+# --- databases ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """The base URL of a PostgreSQL server: ASSESSMENT_TEST_PG_URL, or a throwaway cluster started here."""
+    url = os.environ.get("ASSESSMENT_TEST_PG_URL")
+    if url:
+        yield url
+        return
+    if not pgcluster.available():
+        missing("PostgreSQL", "initdb / pg_ctl not found (Debian package postgresql)")
+    url, directory = pgcluster.start()
+    yield url
+    pgcluster.stop(directory)
+
+
+class Databases:
+    """Fresh databases for tests: SQLite files, or PostgreSQL databases cloned from a migrated template."""
+
+    def __init__(self, tmp_path_factory, request):
+        self.tmp_path_factory, self.request = tmp_path_factory, request
+        self.count = 0
+        self.templates: dict[str, str] = {}
+
+    def new(self, backend: str, template: str | None = None) -> str:
+        self.count += 1
+        if backend == "sqlite":
+            path = self.tmp_path_factory.mktemp("db") / "assessment.db"
+            if template:
+                shutil.copy(template, path)
+            return f"sqlite:///{path}"
+        server = self.request.getfixturevalue("postgres_server")
+        name = f"test_{os.getpid()}_{self.count}"
+        with psycopg.connect(server.replace("+psycopg", "") + "/postgres", autocommit=True) as conn:
+            source = f" TEMPLATE {template}" if template else ""
+            conn.execute(f"CREATE DATABASE {name}{source}")
+        return f"{server}/{name}"
+
+    def template_name(self, url: str) -> str:
+        """A database to clone from: a file for SQLite, a database name for PostgreSQL."""
+        return url.split("///", 1)[1] if url.startswith("sqlite") else url.rsplit("/", 1)[1]
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory, request) -> Databases:
+    return Databases(tmp_path_factory, request)
+
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def store(databases, backend):
+    store = Store(databases.new(backend))
+    yield store
+    store.dispose()
+
+
+# --- a small world of users and organisations --------------------------------------------------------------
+
+
+def credit_code(n: int) -> str:
+    body = f"91320500{n:09d}"
+    return body + credit_code_check_character(body)
+
+
+@dataclass
+class World:
+    admin: Actor
+    analyst: Actor  # scoped to Gusu
+    provider_a: Actor
+    provider_b: Actor
+    enterprise_1: Actor  # in Gusu, diagnosed by provider A
+    enterprise_2: Actor  # in Kunshan, diagnosed by provider B
+    provider_a_id: int
+    provider_b_id: int
+    enterprise_1_id: int
+    enterprise_2_id: int
+    diagnosis_1: int  # of enterprise 1, assigned to provider A, in progress
+    diagnosis_2: int  # of enterprise 2, assigned to provider B, in progress
+    self_1: int  # enterprise 1's self-assessment, draft
+
+    def actors(self) -> dict[str, Actor]:
+        return {name: getattr(self, name) for name in
+                ("admin", "analyst", "provider_a", "provider_b", "enterprise_1", "enterprise_2")}
+
+
+def enterprise_fields(n: int, district: str) -> dict:
+    return {"kind": "enterprise", "name": f"企业{n}", "credit_code": credit_code(n), "district": district,
+            "industry": "C34", "size_class": "medium", "production_type": "discrete"}
+
+
+def build_world(services: Services) -> World:
+    admin = services.set_up("苏州市工业和信息化局", "admin", "管理员", PASSWORD)
+    bureau = admin.organisation_id
+    pa = services.create_organisation(admin, kind="provider", name="服务商甲")
+    pb = services.create_organisation(admin, kind="provider", name="服务商乙")
+    e1 = services.create_organisation(admin, **enterprise_fields(1, "gusu"))
+    e2 = services.create_organisation(admin, **enterprise_fields(2, "kunshan"))
+    users = {}
+    for name, role, org, districts in (("analyst", "bureau_analyst", bureau, ["gusu"]),
+                                       ("provider_a", "provider_user", pa, None),
+                                       ("provider_b", "provider_user", pb, None),
+                                       ("enterprise_1", "enterprise_user", e1, None),
+                                       ("enterprise_2", "enterprise_user", e2, None)):
+        user_id = services.create_user(admin, name, name, PASSWORD, role, org, districts)
+        users[name] = Actor(user_id, name, role, org, tuple(districts) if districts else None)
+    d1 = services.request_diagnosis(users["enterprise_1"], e1)
+    d2 = services.request_diagnosis(admin, e2)
+    for diagnosis, provider, user in ((d1, pa, "provider_a"), (d2, pb, "provider_b")):
+        version = services.move(admin, diagnosis, "assign", expected_version=1, provider_id=provider)
+        services.move(users[user], diagnosis, "start", expected_version=version)
+    s1 = services.start_self_assessment(users["enterprise_1"], e1)
+    return World(admin=admin, provider_a_id=pa, provider_b_id=pb, enterprise_1_id=e1, enterprise_2_id=e2,
+                 diagnosis_1=d1, diagnosis_2=d2, self_1=s1, **users)
+
+
+@pytest.fixture(scope="session")
+def world_templates(databases):
+    """One built world per backend, cloned for each test (building it takes longer than copying it)."""
+    built: dict[str, tuple[str, World]] = {}
+
+    def get(backend: str) -> tuple[str, World]:
+        if backend not in built:
+            url = databases.new(backend)
+            store = Store(url)
+            world = build_world(Services(store))
+            store.dispose()
+            built[backend] = (databases.template_name(url), world)
+        return built[backend]
+
+    return get
+
+
+@pytest.fixture
+def world_store(databases, backend, world_templates):
+    template, world = world_templates(backend)
+    store = Store(databases.new(backend, template))
+    yield Services(store), world
+    store.dispose()
