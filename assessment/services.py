@@ -220,7 +220,7 @@ class Services:
                 op: Op) -> int:
         q = by_id(questionnaire_id)
         with self.store.write() as db:
-            enterprise = _get(db, Organisation, enterprise_id, "enterprise", actor)
+            enterprise = _get(db, Organisation, enterprise_id, "organisation", actor)
             require(db, actor, op, enterprise)
             if enterprise.kind != "enterprise":
                 raise InputError(f"organisation {enterprise_id} is not an enterprise")

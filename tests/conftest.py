@@ -143,6 +143,14 @@ class World:
     diagnosis_1: int  # of enterprise 1, assigned to provider A, in progress
     diagnosis_2: int  # of enterprise 2, assigned to provider B, in progress
     self_1: int  # enterprise 1's self-assessment, draft
+    # Diagnoses of enterprise 1 by provider A in each later state (complete, with one project):
+    requested_1: int
+    assigned_1: int
+    submitted_1: int
+    confirmed_1: int
+    returned_1: int
+    approved_1: int
+    approved_project: int
 
     def actors(self) -> dict[str, Actor]:
         return {name: getattr(self, name) for name in
@@ -175,8 +183,39 @@ def build_world(services: Services) -> World:
         version = services.move(admin, diagnosis, "assign", expected_version=1, provider_id=provider)
         services.move(users[user], diagnosis, "start", expected_version=version)
     s1 = services.start_self_assessment(users["enterprise_1"], e1)
+
+    provider, enterprise = users["provider_a"], users["enterprise_1"]
+    states: dict[str, int] = {}
+    project = 0
+    for state in ("requested", "assigned", "submitted", "confirmed", "returned", "approved"):
+        d = services.request_diagnosis(enterprise, e1)
+        states[state] = d
+        if state == "requested":
+            continue
+        version = services.move(admin, d, "assign", expected_version=1, provider_id=pa)
+        if state == "assigned":
+            continue
+        version = services.move(provider, d, "start", expected_version=version)
+        version = fill(services, provider, d, version)
+        project, version = services.add_project(provider, d, expected_version=version, title="MES", subdomain="PO")
+        version = services.move(provider, d, "submit", expected_version=version)
+        if state == "submitted":
+            continue
+        version = services.move(enterprise, d, "confirm", expected_version=version, rating=4)
+        if state != "confirmed":
+            services.move(admin, d, "return" if state == "returned" else "approve", expected_version=version,
+                          comment="请补充")
     return World(admin=admin, provider_a_id=pa, provider_b_id=pb, enterprise_1_id=e1, enterprise_2_id=e2,
-                 diagnosis_1=d1, diagnosis_2=d2, self_1=s1, **users)
+                 diagnosis_1=d1, diagnosis_2=d2, self_1=s1, approved_project=project,
+                 **{f"{state}_1": d for state, d in states.items()}, **users)
+
+
+def fill(services: Services, actor: Actor, assessment_id: int, version: int, code: str = "mostly") -> int:
+    """Answer every requirement of the assessment; returns the new version."""
+    a = services.get_assessment(actor, assessment_id).assessment
+    for item in by_id(a.questionnaire_id).items_for(a.profile):
+        version = services.save_answer(actor, assessment_id, item.id, code, expected_version=version)
+    return version
 
 
 @pytest.fixture(scope="session")
