@@ -61,6 +61,13 @@ def _parser() -> argparse.ArgumentParser:
     scoring.add_argument("--allow-incomplete", action="store_true",
                          help="score incomplete sets as provisional, unanswered counted as not met")
     scoring.set_defaults(run=_score)
+
+    demo = commands.add_parser("demo", help="fill a database with demo organisations, users and diagnoses")
+    demo.add_argument("--enterprises", type=int, required=True, metavar="N")
+    demo.add_argument("--db", metavar="URL", help="database URL (default: ASSESSMENT_DB_URL or data/assessment.db)")
+    demo.add_argument("--seed", type=int, default=2026)
+    demo.add_argument("--force", action="store_true", help="add to a database that already holds data")
+    demo.set_defaults(run=_demo)
     return parser
 
 
@@ -167,6 +174,24 @@ def _score(args) -> int:
             print(json.dumps(result_json(result, plan.item_ids), ensure_ascii=False))
         else:
             print(_summary(answer_set, q, result, plan.item_ids))
+    return 0
+
+
+def _demo(args) -> int:
+    from assessment.db import Store
+    from assessment.demo import generate
+
+    store = Store(args.db)
+    accounts = generate(store, args.enterprises, seed=args.seed, force=args.force,
+                        progress=lambda line: print(line, file=sys.stderr))
+    print(f"demo data in {store.url}")
+    print(f"password of every demo account: {accounts.password}")
+    print(f"bureau admin: {accounts.admin}    bureau analyst: {accounts.analyst}")
+    print(f"providers: {', '.join(accounts.providers)}")
+    print(f"enterprises: {', '.join(accounts.enterprises)}")
+    total = sum(accounts.levels) or 1
+    print("levels of the scored diagnoses: " + "  ".join(
+        f"L{level} {count / total:.0%}" for level, count in enumerate(accounts.levels)))
     return 0
 
 

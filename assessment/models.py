@@ -142,7 +142,7 @@ class Confirmation(Base):
     assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), primary_key=True)
     rating: Mapped[int] = mapped_column()
     comment: Mapped[str | None] = mapped_column(Text)
-    confirmed_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: recorded on paper
     confirmed_at: Mapped[datetime] = mapped_column(default=now)
 
 

@@ -125,7 +125,7 @@ def upgrade() -> None:
     sa.Column('assessment_id', sa.Integer(), nullable=False),
     sa.Column('rating', sa.Integer(), nullable=False),
     sa.Column('comment', sa.Text(), nullable=True),
-    sa.Column('confirmed_by', sa.Integer(), nullable=False),
+    sa.Column('confirmed_by', sa.Integer(), nullable=True),
     sa.Column('confirmed_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['assessment_id'], ['assessments.id'], ),
     sa.ForeignKeyConstraint(['confirmed_by'], ['users.id'], ),

@@ -1,0 +1,279 @@
+"""Demo data: a bureau, service providers and N enterprises of Suzhou, each with a diagnosis.
+
+Deterministic for a seed. The answers are drawn so that the level distribution resembles the national
+self-diagnosis figures of 2022 (DESIGN.md §2): about 63 % at or below level 1, 21 % level 2, 12 % level 3,
+4 % level 4 or above. Rows are written in batches, so 100,000 enterprises take minutes, not hours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+from sqlalchemy import func, insert, select
+
+from assessment import accounts, reference
+from assessment.db import Store
+from assessment.errors import AssessmentError
+from assessment.models import (
+    Answer,
+    Assessment,
+    AuditEntry,
+    Confirmation,
+    EnterpriseProfile,
+    Organisation,
+    Project,
+    Review,
+    User,
+)
+from assessment.questionnaire import by_id
+from assessment.scoring import BatchScorer
+
+DEMO_PASSWORD = "Demo-Password-2026"  # noqa: S105 – printed to the user; demo databases only
+# Share of enterprises whose answers aim at each level 0–5 (levels 0 and 1 together: the national 63 %).
+TARGET_LEVELS = (0.25, 0.38, 0.21, 0.12, 0.035, 0.005)
+STATUS_MIX = {"requested": 0.04, "assigned": 0.04, "in_progress": 0.08, "submitted": 0.05, "confirmed": 0.05,
+              "returned": 0.02, "approved": 0.72}
+ANSWERED = ("in_progress", "submitted", "confirmed", "returned", "approved")
+SUBMITTED = ("submitted", "confirmed", "returned", "approved")
+PROVIDERS = ("苏州智造诊断服务有限公司", "江苏数智工业咨询有限公司", "昆山精益数字化服务中心",
+             "苏州工业互联网研究院", "吴江智能制造促进中心", "张家港数字化转型服务有限公司",
+             "太仓智改数转咨询有限公司", "常熟工业软件服务有限公司")
+PROJECT_TITLES = {"PD": "产品数据管理（PLM）建设", "PP": "工艺设计数字化（CAPP）", "PU": "供应商协同平台（SRM）",
+                  "SC": "高级计划排程（APS）", "PO": "制造执行系统（MES）", "EM": "设备联网与预测性维护",
+                  "WD": "智能仓储（WMS/AGV）", "SE": "安全环保在线监测", "EN": "能源管理系统（EMS）",
+                  "LO": "物流运输管理（TMS）", "SA": "客户关系管理（CRM）", "CS": "客户服务平台",
+                  "PV": "产品远程运维", "DA": "数据中台建设", "IN": "系统集成平台", "IS": "工控安全防护",
+                  "EQ": "关键设备数控化改造", "NW": "工厂网络升级（5G/工业以太网）", "OS": "智能制造规划咨询",
+                  "SK": "数字化人才培训"}
+BATCH = 20_000
+
+
+@dataclass
+class DemoAccounts:
+    password: str
+    admin: str
+    analyst: str
+    providers: list[str]
+    enterprises: list[str]
+    levels: list[int]  # how many diagnoses scored at each level 0–5
+
+
+def generate(store: Store, enterprises: int, *, seed: int = 2026, force: bool = False,
+             progress: Callable[[str], None] = print) -> DemoAccounts:
+    if enterprises < 1:
+        raise AssessmentError("--enterprises: at least 1")
+    with store.read() as db:
+        existing = db.scalar(select(func.count()).select_from(Organisation))
+    if existing and not force:
+        raise AssessmentError(f"{store.url}: the database already holds {existing} organisations; "
+                              "add --force to add demo data to it anyway")
+    rng = np.random.default_rng(seed)
+    q = by_id("cmmm-2020")
+    districts = [d.code for d in reference.districts()]
+    industries = reference.industries()
+    password_hash = accounts.hash_password(DEMO_PASSWORD)
+    today = datetime(2026, 11, 1)
+    run = existing  # numbers new organisations after the existing ones, so codes and names stay unique
+
+    with store.write() as db:
+        bureau = _add(db, Organisation, kind="bureau", name=f"苏州市工业和信息化局（演示{run or ''}）")
+        providers = [_add(db, Organisation, kind="provider", name=name + (f"（{run}）" if run else ""))
+                     for name in PROVIDERS]
+        users = [("admin", "bureau_admin", bureau, None), ("analyst", "bureau_analyst", bureau, None)]
+        users += [(f"provider{k + 1}", "provider_user", p, None) for k, p in enumerate(providers)]
+        names = _add_users(db, users, password_hash, run)
+        admin_id = db.scalar(select(User.id).where(User.username == names[0]))
+
+    progress(f"demo: {enterprises:,} enterprises …")
+    first_enterprise = None
+    level_counts = np.zeros(6, dtype=np.int64)
+    for start in range(0, enterprises, BATCH):
+        count = min(BATCH, enterprises - start)
+        ids, levels = _batch(store, q, rng, start + run, count, districts, industries, providers, today, admin_id)
+        first_enterprise = first_enterprise or ids[0]
+        level_counts += np.bincount(levels, minlength=6)
+        progress(f"demo: {start + count:,} of {enterprises:,} enterprises")
+
+    with store.write() as db:
+        enterprise_users = [(f"enterprise{k + 1}", "enterprise_user", first_enterprise + k, None)
+                            for k in range(min(5, enterprises))]
+        names += _add_users(db, enterprise_users, password_hash, run)
+        db.add(AuditEntry(action="demo", entity="database", entity_id="demo",
+                          after={"enterprises": enterprises, "seed": seed}))
+    return DemoAccounts(password=DEMO_PASSWORD, admin=names[0], analyst=names[1], providers=names[2:2 + len(providers)],
+                        enterprises=names[2 + len(providers):], levels=[int(n) for n in level_counts])
+
+
+def _add(db, model, **values) -> int:
+    row = model(**values)
+    db.add(row)
+    db.flush()
+    return row.id
+
+
+def _add_users(db, users, password_hash: str, run: int) -> list[str]:
+    names = []
+    for name, role, org, districts in users:
+        username = f"{name}-{run}" if run else name
+        if db.scalar(select(User.id).where(User.username == username)) is None:
+            db.add(User(username=username, display_name=username, password_hash=password_hash, role=role,
+                        organisation_id=org, districts=districts))
+        names.append(username)
+    return names
+
+
+def _batch(store: Store, q, rng: np.random.Generator, offset: int, count: int, districts, industries, providers,
+           today: datetime, reviewer: int) -> tuple[list[int], np.ndarray]:
+    """One batch of enterprises with their diagnoses (some with a follow-up round), answers, profiles,
+    projects, confirmations and reviews. Returns the enterprise ids and the levels of the scored diagnoses."""
+    industry_pick = rng.integers(0, len(industries), count)
+    organisations = []
+    for k in range(count):
+        n = offset + k + 1
+        body = f"9132{int(rng.integers(0, 10**4)):04d}{n:09d}"[:17]
+        industry = industries[industry_pick[k]]
+        organisations.append({
+            "kind": "enterprise", "name": f"苏州演示{industry.zh[:4]}企业{n:06d}",
+            "credit_code": body + reference.credit_code_check_character(body),
+            "district": districts[int(rng.integers(0, len(districts)))], "industry": industry.code,
+            "size_class": ("large", "medium", "small", "micro")[int(rng.choice(4, p=(0.05, 0.25, 0.55, 0.15)))],
+            "production_type": industry.production_type, "contact_name": "联系人",
+            "contact_phone": f"0512-{60000000 + n % 10**7}", "created_at": today - timedelta(days=720),
+        })
+    # Each diagnosis: (enterprise index, status, target level, created); about 8 % of the approved ones were
+    # followed up a year later, aiming one level higher.
+    baseline = [(k, str(rng.choice(list(STATUS_MIX), p=list(STATUS_MIX.values()))),
+                 int(rng.choice(6, p=TARGET_LEVELS)), today - timedelta(days=int(rng.integers(200, 700))))
+                for k in range(count)]
+    follow_up = [(k, "approved" if rng.random() < 0.6 else "in_progress", min(target + 1, 5),
+                  created + timedelta(days=365)) for k, status, target, created in baseline
+                 if status == "approved" and rng.random() < 0.08]
+    with store.write() as db:
+        ids = list(db.scalars(insert(Organisation).returning(Organisation.id, sort_by_parameter_order=True),
+                              organisations))
+        previous: dict[int, int] = {}
+        levels = []
+        for diagnoses in (baseline, follow_up):
+            rows, answers = [], []
+            for profile in ("discrete", "process"):
+                members = [d for d in diagnoses if organisations[d[0]]["production_type"] == profile]
+                if not members:
+                    continue
+                scorer = BatchScorer(q, profile)
+                matrix = _answers(scorer, q, rng, np.array([target for _, _, target, _ in members]))
+                result = scorer.score(matrix)
+                code_of = {v: c for c, v in scorer.answer_code.items() if c != "unanswered"}
+                for column, (k, status, _, created) in enumerate(members):
+                    scored = status in ANSWERED and status != "in_progress"
+                    rows.append(_assessment(ids[k], q, profile, status, created, providers, rng, len(scorer.item_ids),
+                                            result if scored else None, column, previous.get(k)))
+                    if status in ANSWERED:
+                        limit = len(scorer.item_ids) if scored else int(rng.integers(1, len(scorer.item_ids)))
+                        answers.append([(item, code_of[int(v)]) for item, v in
+                                        zip(scorer.item_ids[:limit], matrix[:limit, column], strict=True)])
+                    else:
+                        answers.append([])
+                    if scored:
+                        levels.append(int(result.level[column]))
+            if not rows:
+                continue
+            assessment_ids = list(db.scalars(insert(Assessment).returning(Assessment.id, sort_by_parameter_order=True),
+                                             rows))
+            previous = {k: a for (k, *_), a in zip(_ordered(diagnoses, organisations), assessment_ids, strict=True)}
+            _children(db, rng, assessment_ids, rows, answers, today, reviewer)
+    return ids, np.array(levels, dtype=np.int64)
+
+
+def _ordered(diagnoses, organisations):
+    """The diagnoses in the order their rows were built: discrete first, then process."""
+    return [d for profile in ("discrete", "process") for d in diagnoses
+            if organisations[d[0]]["production_type"] == profile]
+
+
+def _answers(scorer: BatchScorer, q, rng: np.random.Generator, targets: np.ndarray) -> np.ndarray:
+    """Answers aiming at each set's target level: strong up to it, weak above it; 3 % N/A."""
+    levels = np.array([q.item_by_id[item].level for item in scorer.item_ids])[:, None]
+    strong = levels <= targets[None, :]
+    draw = rng.random((len(scorer.item_ids), len(targets)))
+    codes = np.where(strong, np.select([draw < 0.55, draw < 0.93], [0, 1], 2),
+                     np.select([draw < 0.05, draw < 0.25, draw < 0.6], [0, 1, 2], 3))
+    lookup = np.array([scorer.answer_code[c] for c in ("full", "mostly", "partly", "none")], dtype=scorer.dtype)
+    matrix = lookup[codes]
+    matrix[rng.random(matrix.shape) < 0.03] = scorer.answer_code["na"]
+    return matrix
+
+
+def _assessment(enterprise_id, q, profile, status, created, providers, rng, applicable, result, column, previous_id):
+    assigned = status != "requested"
+    stamp = lambda days: created + timedelta(days=days)  # noqa: E731
+    return {
+        "enterprise_id": enterprise_id, "kind": "diagnosis", "status": status,
+        "provider_id": providers[int(rng.integers(0, len(providers)))] if assigned else None,
+        "questionnaire_id": q.id, "questionnaire_version": q.version, "questionnaire_sha256": q.sha256,
+        "profile": profile, "round": "follow_up" if previous_id else "baseline", "previous_id": previous_id,
+        "created_at": created, "updated_at": stamp(40), "assigned_at": stamp(3) if assigned else None,
+        "due_date": (created + timedelta(days=33)).date() if assigned else None,
+        "submitted_at": stamp(int(rng.integers(10, 45))) if status in SUBMITTED else None,
+        "confirmed_at": stamp(48) if status in ("confirmed", "returned", "approved") else None,
+        "decided_at": stamp(55) if status in ("returned", "approved") else None,
+        "score": float(result.score[column]) if result else None,
+        "level": int(result.level[column]) if result else None,
+        "answered": applicable if result else 0, "applicable": applicable, "version": 1,
+    }
+
+
+def _children(db, rng, assessment_ids, rows, answers, today, reviewer) -> None:
+    """Answers, profiles, projects, confirmations and reviews of freshly inserted diagnoses."""
+    batch = []
+    for a, pairs in zip(assessment_ids, answers, strict=True):
+        batch.extend({"assessment_id": a, "item_id": item, "code": code, "updated_at": today} for item, code in pairs)
+        if len(batch) >= 200_000:
+            db.execute(insert(Answer), batch)
+            batch = []
+    if batch:
+        db.execute(insert(Answer), batch)
+    profiles, projects, confirmations, reviews = [], [], [], []
+    subdomains = list(PROJECT_TITLES)
+    for a, row, pairs in zip(assessment_ids, rows, answers, strict=True):
+        if not pairs:
+            continue
+        level = row["level"] or 0
+        networked = float(np.clip(rng.normal(25 + 15 * level, 12), 0, 100))
+        profiles.append({"assessment_id": a, "employees": int(rng.integers(20, 3000)),
+                         "revenue_band": ("under_20m", "20m_100m", "100m_400m", "400m_2b")[int(rng.integers(0, 4))],
+                         "nc_rate": round(float(np.clip(networked + rng.normal(10, 8), 0, 100)), 1),
+                         "networking_rate": round(networked, 1),
+                         "data_collection_rate": round(float(np.clip(networked + rng.normal(-5, 8), 0, 100)), 1),
+                         "systems": {s: {"in_use": bool(rng.random() < 0.3 + 0.12 * level),
+                                         "cloud": bool(rng.random() < 0.2)} for s in ("ERP", "MES", "WMS", "PLM")},
+                         "updated_at": today})
+        if row["status"] not in SUBMITTED:
+            continue
+        for _ in range(int(rng.integers(1, 4))):
+            sd = subdomains[int(rng.integers(0, len(subdomains)))]
+            started = row["status"] == "approved" and rng.random() < 0.45
+            projects.append({"assessment_id": a, "title": PROJECT_TITLES[sd], "subdomain": sd,
+                             "target_level": min(level + 1, 5), "investment": round(float(rng.uniform(20, 500)), 2),
+                             "expected_benefit": "提升生产效率、降低运营成本",
+                             "priority": ("high", "medium", "low")[int(rng.integers(0, 3))],
+                             "status": ("completed" if rng.random() < 0.25 else "started") if started else "planned",
+                             "start_date": (row["decided_at"] + timedelta(days=30)).date() if started else None,
+                             "updated_at": today})
+        if row["confirmed_at"]:
+            confirmations.append({"assessment_id": a, "confirmed_at": row["confirmed_at"], "confirmed_by": None,
+                                  "rating": int(rng.choice(5, p=(0.01, 0.03, 0.16, 0.4, 0.4))) + 1})
+        if row["decided_at"]:
+            returned = row["status"] == "returned"
+            reviews.append({"assessment_id": a, "decision": "returned" if returned else "approved",
+                            "comment": "请补充现场证据" if returned else None, "reviewer_id": reviewer,
+                            "decided_at": row["decided_at"]})
+    for model, values in ((EnterpriseProfile, profiles), (Project, projects), (Confirmation, confirmations),
+                          (Review, reviews)):
+        if values:
+            db.execute(insert(model), values)
+
+
+__all__ = ["DEMO_PASSWORD", "DemoAccounts", "generate"]
