@@ -141,6 +141,7 @@ class World:
     enterprise_1_id: int
     enterprise_2_id: int
     diagnosis_1: int  # of enterprise 1, assigned to provider A, in progress
+    project_1: int  # a recommended project of diagnosis 1
     diagnosis_2: int  # of enterprise 2, assigned to provider B, in progress
     self_1: int  # enterprise 1's self-assessment, draft
     # Diagnoses of enterprise 1 by provider A in each later state (complete, with one project):
@@ -181,7 +182,9 @@ def build_world(services: Services) -> World:
     d2 = services.request_diagnosis(admin, e2)
     for diagnosis, provider, user in ((d1, pa, "provider_a"), (d2, pb, "provider_b")):
         version = services.move(admin, diagnosis, "assign", expected_version=1, provider_id=provider)
-        services.move(users[user], diagnosis, "start", expected_version=version)
+        version = services.move(users[user], diagnosis, "start", expected_version=version)
+        if diagnosis == d1:
+            project_1, _ = services.add_project(users[user], d1, expected_version=version, title="ERP", subdomain="SA")
     s1 = services.start_self_assessment(users["enterprise_1"], e1)
 
     provider, enterprise = users["provider_a"], users["enterprise_1"]
@@ -206,7 +209,7 @@ def build_world(services: Services) -> World:
             services.move(admin, d, "return" if state == "returned" else "approve", expected_version=version,
                           comment="请补充")
     return World(admin=admin, provider_a_id=pa, provider_b_id=pb, enterprise_1_id=e1, enterprise_2_id=e2,
-                 diagnosis_1=d1, diagnosis_2=d2, self_1=s1, approved_project=project,
+                 diagnosis_1=d1, diagnosis_2=d2, self_1=s1, approved_project=project, project_1=project_1,
                  **{f"{state}_1": d for state, d in states.items()}, **users)
 
 
