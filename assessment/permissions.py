@@ -118,6 +118,18 @@ def _in_scope(actor: Actor, district: str | None) -> bool:
     return actor.districts is None or district in actor.districts
 
 
+def scope_enterprises(actor: Actor, query: Select) -> Select:
+    """Narrow a query over enterprises (Organisation) to those the actor may read."""
+    if actor.role == "provider_user":
+        return query.where(Organisation.id.in_(select(Assessment.enterprise_id).where(
+            Assessment.provider_id == actor.organisation_id)))
+    if actor.role == "enterprise_user":
+        return query.where(Organisation.id == actor.organisation_id)
+    if actor.role == "bureau_analyst" and actor.districts is not None:
+        return query.where(Organisation.district.in_(actor.districts))
+    return query if actor.role in ("bureau_admin", "bureau_analyst") else query.where(False)
+
+
 def scope(actor: Actor, query: Select) -> Select:
     """Narrow a query over Assessment (joined with its enterprise as Organisation) to what the actor may read."""
     if actor.role == "bureau_admin":

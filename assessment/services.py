@@ -34,7 +34,7 @@ from assessment.models import (
     User,
     now,
 )
-from assessment.permissions import NotAllowedError, Op, require, scope
+from assessment.permissions import NotAllowedError, Op, require, scope, scope_enterprises
 from assessment.questionnaire import Questionnaire, by_id
 from assessment.scoring import score
 from assessment.workflow import DIAGNOSIS, EDITABLE, INITIAL, SELF, Facts, WorkflowError
@@ -175,14 +175,7 @@ class Services:
     def list_enterprises(self, actor: Actor, *, district: str | None = None, industry: str | None = None,
                          search: str | None = None) -> list[Organisation]:
         with self.store.read() as db:
-            query = select(Organisation).where(Organisation.kind == "enterprise")
-            if actor.role == "provider_user":
-                query = query.where(Organisation.id.in_(select(Assessment.enterprise_id).where(
-                    Assessment.provider_id == actor.organisation_id)))
-            elif actor.role == "enterprise_user":
-                query = query.where(Organisation.id == actor.organisation_id)
-            elif actor.role == "bureau_analyst" and actor.districts is not None:
-                query = query.where(Organisation.district.in_(actor.districts))
+            query = scope_enterprises(actor, select(Organisation).where(Organisation.kind == "enterprise"))
             if district:
                 query = query.where(Organisation.district == district)
             if industry:
