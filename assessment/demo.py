@@ -23,6 +23,7 @@ from assessment.models import (
     AuditEntry,
     Confirmation,
     EnterpriseProfile,
+    Maturity,
     Organisation,
     Project,
     Review,
@@ -157,7 +158,7 @@ def _batch(store: Store, q, rng: np.random.Generator, offset: int, count: int, d
         previous: dict[int, int] = {}
         levels = []
         for diagnoses in (baseline, follow_up):
-            rows, answers = [], []
+            rows, answers, maturities = [], [], []
             for profile in ("discrete", "process"):
                 members = [d for d in diagnoses if organisations[d[0]]["production_type"] == profile]
                 if not members:
@@ -178,12 +179,21 @@ def _batch(store: Store, q, rng: np.random.Generator, offset: int, count: int, d
                         answers.append([])
                     if scored:
                         levels.append(int(result.level[column]))
+                        maturities.append(dict(zip(scorer.subdomain_codes, result.maturity[column].tolist(),
+                                                   strict=True)))
+                    else:
+                        maturities.append(None)
             if not rows:
                 continue
             assessment_ids = list(db.scalars(insert(Assessment).returning(Assessment.id, sort_by_parameter_order=True),
                                              rows))
             previous = {k: a for (k, *_), a in zip(_ordered(diagnoses, organisations), assessment_ids, strict=True)}
             _children(db, rng, assessment_ids, rows, answers, today, reviewer)
+            values = [{"assessment_id": a, "subdomain": code, "value": value}
+                      for a, by_code in zip(assessment_ids, maturities, strict=True) if by_code
+                      for code, value in by_code.items()]
+            if values:
+                db.execute(insert(Maturity), values)
     return ids, np.array(levels, dtype=np.int64)
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -86,6 +86,15 @@ class Assessment(Base):
     level: Mapped[int | None] = mapped_column(index=True)
     answered: Mapped[int] = mapped_column(default=0)
     applicable: Mapped[int] = mapped_column(default=0)
+
+
+class Maturity(Base):
+    """An assessment's maturity in one subdomain (0–5), kept in long format so aggregates run in the database."""
+
+    __tablename__ = "maturities"
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), primary_key=True)
+    subdomain: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[float] = mapped_column()
 
 
 class EnterpriseProfile(Base):
@@ -174,5 +183,5 @@ class AuditEntry(Base):
     __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
 
 
-__all__ = ["Answer", "Assessment", "AuditEntry", "Base", "Confirmation", "EnterpriseProfile", "Organisation",
-           "Project", "Review", "UniqueConstraint", "User", "now"]
+__all__ = ["Answer", "Assessment", "AuditEntry", "Base", "Confirmation", "EnterpriseProfile", "Maturity",
+           "Organisation", "Project", "Review", "User", "now"]

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from assessment import accounts, workflow
@@ -28,6 +28,7 @@ from assessment.models import (
     AuditEntry,
     Confirmation,
     EnterpriseProfile,
+    Maturity,
     Organisation,
     Project,
     Review,
@@ -412,6 +413,9 @@ class Services:
         a.result = result.model_dump(mode="json")
         a.score, a.level = result.score, result.level
         a.answered, a.applicable = result.completeness.answered, result.completeness.applicable
+        db.execute(delete(Maturity).where(Maturity.assessment_id == a.id))
+        db.execute(insert(Maturity), [{"assessment_id": a.id, "subdomain": code, "value": sub.maturity}
+                                      for code, sub in result.subdomains.items()])
 
 
 def _get(db: Session, model: type, key: int, what: str, actor: Actor | None = None, *, lock: bool = False):
