@@ -35,6 +35,7 @@ def test_a_diagnosis_from_request_to_approval(world_store, cmmm):
     assert view.assessment.score == pytest.approx(4.0)
     assert view.assessment.result["sha256"] == cmmm.sha256
 
+    version = services.remove_project(w.provider_a, w.project_1, expected_version=version)
     with pytest.raises(WorkflowError, match="at least one recommended project"):
         services.move(w.provider_a, d, "submit", expected_version=version)
     project_id, version = services.add_project(w.provider_a, d, expected_version=version, title="MES 建设",
