@@ -41,11 +41,16 @@ class PasswordPolicyError(AssessmentError):
 class Actor:
     """Who is acting: what the permission check needs of a signed-in user, and nothing secret."""
 
-    user_id: int
+    user_id: int | None
     username: str
     role: str
     organisation_id: int | None
     districts: tuple[str, ...] | None = None  # an analyst's scope; None: every district
+
+    @classmethod
+    def operator(cls) -> Actor:
+        """Whoever runs the command line on the server: reads like a bureau admin; audited as no user."""
+        return cls(user_id=None, username="(command line)", role="bureau_admin", organisation_id=None)
 
     @classmethod
     def of(cls, user: User) -> Actor:

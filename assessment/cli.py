@@ -62,6 +62,25 @@ def _parser() -> argparse.ArgumentParser:
                          help="score incomplete sets as provisional, unanswered counted as not met")
     scoring.set_defaults(run=_score)
 
+    one = commands.add_parser("report", help="write the diagnostic report workbook of one assessment")
+    source = one.add_mutually_exclusive_group(required=True)
+    source.add_argument("answers", nargs="?", metavar="ANSWERS", help="an answer file (.json)")
+    source.add_argument("--assessment", type=int, metavar="ID", help="an assessment in the database")
+    one.add_argument("--db", metavar="URL", help="database URL (default: ASSESSMENT_DB_URL or data/assessment.db)")
+    one.add_argument("--out", required=True, metavar="FILE")
+    one.add_argument("--lang", choices=("zh", "en"), default="zh")
+    one.set_defaults(run=_report)
+
+    many = commands.add_parser("reports", help="write one diagnostic report per assessment, on every core")
+    many.add_argument("--db", metavar="URL")
+    many.add_argument("--out", required=True, metavar="DIR")
+    many.add_argument("--lang", choices=("zh", "en"), default="zh")
+    many.add_argument("--status", help="only assessments in this status (e.g. approved)")
+    many.add_argument("--district", help="only enterprises of this district code")
+    many.add_argument("--industry", help="only enterprises of this GB/T 4754 division (e.g. C34)")
+    many.add_argument("--workers", type=int, default=os.cpu_count(), help="processes (default: every core)")
+    many.set_defaults(run=_reports)
+
     demo = commands.add_parser("demo", help="fill a database with demo organisations, users and diagnoses")
     demo.add_argument("--enterprises", type=int, required=True, metavar="N")
     demo.add_argument("--db", metavar="URL", help="database URL (default: ASSESSMENT_DB_URL or data/assessment.db)")
@@ -175,6 +194,73 @@ def _score(args) -> int:
         else:
             print(_summary(answer_set, q, result, plan.item_ids))
     return 0
+
+
+def _report(args) -> int:
+    from reports import report
+
+    if args.assessment is not None:
+        data = _report_input(args.db, args.assessment)
+    else:
+        answer_sets = read_answer_file(args.answers)
+        if len(answer_sets) != 1:
+            raise AssessmentError(f"{args.answers}: a report is made from one answer set, the file holds "
+                                  f"{len(answer_sets)}")
+        q = resolve(answer_sets[0], allow_incomplete=True)
+        data = report.from_answer_set(answer_sets[0], q)
+    report.write(data, args.out, lang=args.lang)
+    print(args.out)
+    return 0
+
+
+def _report_input(url: str | None, assessment_id: int, store=None):
+    from assessment.accounts import Actor
+    from assessment.db import Store
+    from assessment.services import Services
+    from reports import report
+
+    services = Services(store or Store(url))
+    view = services.get_assessment(Actor.operator(), assessment_id)
+    return report.from_view(view, by_id(view.assessment.questionnaire_id))
+
+
+def _reports(args) -> int:
+    from concurrent.futures import ProcessPoolExecutor
+    from pathlib import Path
+
+    from assessment.accounts import Actor
+    from assessment.db import Store
+    from assessment.services import Services
+
+    store = Store(args.db)
+    rows = Services(store).list_assessments(Actor.operator(), status=args.status, district=args.district,
+                                            industry=args.industry)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = [(store.url, a.id, str(out / f"{a.id:06d}-{e.credit_code or e.id}.xlsx"), args.lang) for a, e in rows]
+    with ProcessPoolExecutor(max_workers=max(1, args.workers or 1)) as pool:
+        for done, path in enumerate(pool.map(_write_one_report, jobs, chunksize=8), start=1):
+            if done % 100 == 0 or done == len(jobs):
+                print(f"{done} of {len(jobs)} reports", file=sys.stderr)
+            del path
+    print(f"{len(jobs)} reports in {out}")
+    return 0
+
+
+_worker_store = None
+
+
+def _write_one_report(job: tuple[str, int, str, str]) -> str:
+    """In a worker process: one report, with the process's own database connection."""
+    global _worker_store  # noqa: PLW0603 – one connection pool per worker process
+    from assessment.db import Store
+    from reports import report
+
+    url, assessment_id, path, lang = job
+    if _worker_store is None or _worker_store.url != url:
+        _worker_store = Store(url, migrate=False)
+    report.write(_report_input(url, assessment_id, _worker_store), path, lang=lang)
+    return path
 
 
 def _demo(args) -> int:

@@ -19,6 +19,7 @@ from assessment.questionnaire import Code, NonBlank, Strict
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference_data"
 DISTRICTS_FILE = REFERENCE_DIR / "districts.yaml"
 INDUSTRIES_FILE = REFERENCE_DIR / "industries.yaml"
+GRADIENT_FILE = REFERENCE_DIR / "gradient.yaml"
 
 StrictT = TypeVar("StrictT", bound=Strict)
 
@@ -61,6 +62,17 @@ class DistrictFile(Strict):
 class IndustryFile(Strict):
     source: NonBlank | None = None
     industries: Annotated[list[Industry], Field(min_length=1)]
+
+
+class GradientTier(Choice):
+    """A tier of the smart-factory gradient and the CMMM level it presupposes."""
+
+    min_level: Annotated[int, Field(ge=0, le=5)]
+
+
+class GradientFile(Strict):
+    source: NonBlank
+    tiers: Annotated[list[GradientTier], Field(min_length=1)]
 
 
 SIZE_CLASSES: tuple[Choice, ...] = (
@@ -116,6 +128,21 @@ def _industry_file() -> IndustryFile:
 @lru_cache(maxsize=1)
 def _industry_index() -> dict[str, Industry]:
     return {i.code: i for i in _industry_file().industries}
+
+
+@lru_cache(maxsize=1)
+def _gradient_file() -> GradientFile:
+    return _read(GRADIENT_FILE, GradientFile, "tiers")
+
+
+def gradient() -> GradientFile:
+    """The smart-factory gradient tiers with their maturity prerequisites (data, see gradient.yaml)."""
+    return _gradient_file()
+
+
+def gradient_verdict(level: int) -> list[tuple[GradientTier, bool]]:
+    """For each tier, whether a factory at CMMM ``level`` meets its maturity prerequisite."""
+    return [(tier, level >= tier.min_level) for tier in _gradient_file().tiers]
 
 
 def city(path: Path = DISTRICTS_FILE) -> City:

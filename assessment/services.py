@@ -63,6 +63,7 @@ class AssessmentView:
     projects: list[Project]
     confirmation: Confirmation | None
     reviews: list[Review] = field(default_factory=list)
+    diagnosticians: list[str] = field(default_factory=list)  # who answered, by display name
 
 
 class Services:
@@ -238,7 +239,10 @@ class Services:
         with self.store.read() as db:
             a = _get(db, Assessment, assessment_id, "assessment", actor)
             require(db, actor, Op.READ_ASSESSMENT, a)
+            answered_by = select(Answer.updated_by).where(Answer.assessment_id == a.id).distinct()
             return AssessmentView(
+                diagnosticians=list(db.scalars(select(User.display_name).where(User.id.in_(answered_by))
+                                               .order_by(User.display_name))),
                 assessment=a, enterprise=db.get(Organisation, a.enterprise_id),
                 provider=db.get(Organisation, a.provider_id) if a.provider_id else None,
                 answers={row.item_id: row for row in db.scalars(select(Answer).where(Answer.assessment_id == a.id))},
