@@ -14,6 +14,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+import yaml
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, RadarChart, Reference
 from openpyxl.chart.text import RichText, Text
@@ -32,58 +33,9 @@ from reports.cells import BOLD, FONT_NAME, TITLE, WRAP, header, put, put_row
 # National self-diagnosis results (CESI platform), shares of enterprises: ≤ L1, L2, L3, ≥ L4 (DESIGN.md §2).
 NATIONAL = {"2021": (0.69, 0.15, 0.07, 0.09), "2022": (0.63, 0.21, 0.12, 0.04)}
 
-LABELS = {
-    "title": ("智能制造能力成熟度诊断报告", "Smart manufacturing maturity diagnostic report"),
-    "cover": ("封面", "Cover"), "summary": ("总览", "Summary"), "detail": ("现状明细", "Detail"),
-    "plan": ("差距与建议", "Gaps & plan"), "baseline": ("数字化基础", "Baseline"), "signoff": ("签字", "Sign-off"),
-    "enterprise": ("企业名称", "Enterprise"), "credit_code": ("统一社会信用代码", "Unified social credit code"),
-    "district": ("所在区县", "District"), "industry": ("所属行业", "Industry"), "size": ("企业规模", "Size"),
-    "production_type": ("生产类型", "Production type"), "provider": ("诊断服务商", "Service provider"),
-    "diagnosticians": ("诊断人员", "Diagnosticians"), "created": ("创建日期", "Created"),
-    "submitted": ("提交日期", "Submitted"), "confirmed": ("企业确认日期", "Confirmed"),
-    "decided": ("审核日期", "Reviewed"), "questionnaire": ("评估问卷", "Questionnaire"),
-    "status": ("状态", "Status"), "approval": ("审核结论", "Review decision"), "level": ("成熟度等级", "Maturity level"),
-    "total": ("总分 S", "Total score S"), "level_score": ("等级得分", "Level score"), "met": ("是否满足", "Met"),
-    "yes": ("满足", "met"), "no": ("未满足", "not met"), "element": ("能力要素", "Element"),
-    "domain": ("能力域", "Domain"), "subdomain": ("能力子域", "Subdomain"), "maturity": ("成熟度", "Maturity"),
-    "national": ("全国自诊断分布", "National self-diagnosis distribution"), "share": ("占比", "Share"),
-    "band": ("等级区间", "Level band"), "peers": ("同区县同行业企业", "Peers in the same district and industry"),
-    "peers_none": ("同区县同行业企业少于5家，不作比较。", "Fewer than 5 peers in the same district and industry: no comparison."),
-    "gradient": ("智能工厂梯度培育（成熟度前提）", "Smart-factory gradient (maturity prerequisite)"),
-    "tier": ("梯度", "Tier"), "min_level": ("所需等级", "Level needed"), "verdict": ("结论", "Verdict"),
-    "eligible": ("满足前提", "prerequisite met"), "not_eligible": ("尚未满足", "not yet"),
-    "item": ("编号", "Item"), "requirement": ("要求", "Requirement"), "answer": ("评估结果", "Answer"),
-    "score": ("得分", "Score"), "note": ("访谈记录", "Interview note"), "evidence": ("证据", "Evidence"),
-    "unanswered": ("未作答", "unanswered"), "next_level": ("目标等级", "Target level"),
-    "candidates": ("提升项（按对等级得分的贡献排序）", "Requirements to raise, by gain in the level score"),
-    "gain": ("等级得分提升", "Gain"), "greedy": ("最小提升组合", "In the smallest set"),
-    "gaps": ("能力子域差距", "Subdomain gaps"), "gap": ("差距", "Gap"), "levels_not_met": ("未满足等级", "Levels not met"),
-    "projects": ("推荐项目", "Recommended projects"), "project": ("项目", "Project"),
-    "target": ("目标等级", "Target level"), "investment": ("投资估算（万元）", "Investment (10k yuan)"),
-    "benefit": ("预期效益", "Expected benefit"), "priority": ("优先级", "Priority"),
-    "total_investment": ("投资合计", "Total investment"), "indicator": ("指标", "Indicator"),
-    "value": ("本企业", "This enterprise"), "peer_median": ("同行中位数", "Peer median"),
-    "nc_rate": ("关键工序数控化率（%）", "Key process NC rate (%)"),
-    "networking_rate": ("设备联网率（%）", "Equipment networking rate (%)"),
-    "data_collection_rate": ("数据采集率（%）", "Data collection rate (%)"), "employees": ("从业人数", "Employees"),
-    "revenue_band": ("营业收入区间", "Revenue band"), "main_products": ("主要产品", "Main products"),
-    "system": ("信息系统", "System"), "in_use": ("已使用", "In use"), "cloud": ("已上云", "On cloud"),
-    "platform": ("工业互联网平台应用", "Industrial internet platform"), "security": ("网络安全措施", "Cybersecurity"),
-    "sign_provider": ("诊断服务商（签章）", "Service provider (signature and seal)"),
-    "sign_enterprise": ("企业确认（签章）", "Enterprise confirmation (signature and seal)"),
-    "rating": ("对服务商评分（1–5）", "Rating of the provider (1–5)"), "comment": ("意见", "Comment"),
-    "bureau": ("主管部门审核", "Bureau review"), "date": ("日期", "Date"), "decision": ("结论", "Decision"),
-    "page": ("第 &P 页，共 &N 页", "Page &P of &N"), "reached": ("已达到", "reached"),
-    "provisional": ("（问卷未完成，结果为暂估）", "(questionnaire incomplete: provisional result)"),
-}
-STATUS_NAMES = {
-    "requested": ("已申请", "requested"), "assigned": ("已派单", "assigned"), "in_progress": ("诊断中", "in progress"),
-    "submitted": ("已提交", "submitted"), "confirmed": ("企业已确认", "confirmed"), "approved": ("审核通过", "approved"),
-    "returned": ("退回修改", "returned"), "draft": ("草稿", "draft"), "completed": ("已完成", "completed"),
-}
-PRIORITY_NAMES = {"high": ("高", "high"), "medium": ("中", "medium"), "low": ("低", "low")}
-PROJECT_STATUS_NAMES = {"planned": ("计划中", "planned"), "started": ("已启动", "started"),
-                        "completed": ("已完成", "completed")}
+_WORDS = yaml.safe_load((Path(__file__).parent / "labels.yaml").read_text(encoding="utf-8"))
+LABELS, STATUS_NAMES = _WORDS["labels"], _WORDS["statuses"]
+PRIORITY_NAMES, PROJECT_STATUS_NAMES = _WORDS["priorities"], _WORDS["project_statuses"]
 BASELINE_INDICATORS = ("nc_rate", "networking_rate", "data_collection_rate")
 
 
@@ -173,14 +125,12 @@ class _Report:
     # -- helpers -----------------------------------------------------------------------------------------
 
     def t(self, key: str) -> str:
-        zh, en = LABELS[key]
-        return en if self.lang == "en" else zh
+        return LABELS[key][self.lang]
 
-    def named(self, table: dict[str, tuple[str, str]], code: str | None) -> str:
+    def named(self, table: dict[str, dict[str, str]], code: str | None) -> str:
         if code is None:
             return ""
-        zh, en = table.get(code, (code, code))
-        return en if self.lang == "en" else zh
+        return table[code][self.lang] if code in table else code
 
     def sheet(self, key: str, widths: dict[str, float], header_rows: str | None = None) -> Worksheet:
         ws = self.workbook.create_sheet(self.t(key))

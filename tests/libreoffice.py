@@ -22,7 +22,7 @@ def convert(workbook: Path, to: str = "pdf", timeout: int = 180) -> Path:
                            "--convert-to", to, "--outdir", str(out), str(workbook)],
                           capture_output=True, text=True, timeout=timeout, check=False)
     shutil.rmtree(profile, ignore_errors=True)
-    produced = list(out.glob(f"*.{to.split(':')[0]}"))
+    produced = list(out.glob(f"*.{to.split(':', maxsplit=1)[0]}"))
     if proc.returncode != 0 or not produced or produced[0].stat().st_size == 0:
         raise RuntimeError(f"LibreOffice could not convert {workbook}: {proc.stdout} {proc.stderr}")
     return produced[0]
