@@ -49,8 +49,8 @@ class Actor:
 
     @classmethod
     def operator(cls) -> Actor:
-        """Whoever runs the command line on the server: reads like a bureau admin; audited as no user."""
-        return cls(user_id=None, username="(command line)", role="bureau_admin", organisation_id=None)
+        """Whoever runs the command line on the server (not a role users can have); audited as no user."""
+        return cls(user_id=None, username="(command line)", role="operator", organisation_id=None)
 
     @classmethod
     def of(cls, user: User) -> Actor:

@@ -291,18 +291,53 @@ class Services:
                    {"item": item_id, "code": code, "note": note, "evidence": evidence})
             return a.version
 
+    def save_answers(self, actor: Actor, assessment_id: int, answers: dict[str, dict[str, Any]], *,
+                     expected_version: int, profile: dict[str, Any] | None = None) -> int:
+        """Store many answers (and optionally the profile) at once, e.g. from an offline template: all of
+        them or, when any is wrong, none. ``answers`` maps item id → {"code", "note", "evidence"}."""
+        with self.store.write() as db:
+            a, q = self._editable(db, actor, assessment_id, expected_version)
+            problems = []
+            for item_id, answer in answers.items():
+                item = q.item_by_id.get(item_id)
+                if item is None or not item.applies(a.profile):
+                    problems.append(f"item: {item_id!r} is not a requirement of {q.id} for {a.profile} manufacturing")
+                elif answer.get("code") not in q.scale_by_code:
+                    problems.append(f"{item_id}: {answer.get('code')!r} is not one of {', '.join(q.scale_by_code)}")
+            if problems:
+                raise InputError(problems)
+            existing = {row.item_id: row for row in db.scalars(select(Answer).where(Answer.assessment_id == a.id))}
+            stamp = now()
+            for item_id, answer in answers.items():
+                row = existing.get(item_id) or Answer(assessment_id=a.id, item_id=item_id)
+                row.code = answer["code"]
+                row.note = _text(answer.get("note"), f"{item_id}.note")
+                row.evidence = _text(answer.get("evidence"), f"{item_id}.evidence")
+                row.updated_by, row.updated_at = actor.user_id, stamp
+                db.add(row)
+            if profile is not None:
+                self._store_profile(db, actor, a, profile)
+            db.flush()
+            self._rescore(db, a, q)
+            _audit(db, actor, "import_answers", "assessment", a.id, None,
+                   {"answers": len(answers), "profile": profile is not None})
+            return a.version
+
     def save_profile(self, actor: Actor, assessment_id: int, *, expected_version: int, **data: Any) -> int:
         with self.store.write() as db:
             a, _ = self._editable(db, actor, assessment_id, expected_version)
-            values = checked(ProfileInput, data).model_dump(mode="json")
-            profile = db.get(EnterpriseProfile, a.id) or EnterpriseProfile(assessment_id=a.id)
-            before = _row(profile) if profile in db else None
-            for key, value in values.items():
-                setattr(profile, key, value)
-            profile.updated_by, profile.updated_at = actor.user_id, now()
-            db.add(profile)
-            _audit(db, actor, "profile", "assessment", a.id, before, values)
+            self._store_profile(db, actor, a, data)
             return a.version
+
+    def _store_profile(self, db: Session, actor: Actor, a: Assessment, data: dict[str, Any]) -> None:
+        values = checked(ProfileInput, data).model_dump(mode="json")
+        profile = db.get(EnterpriseProfile, a.id) or EnterpriseProfile(assessment_id=a.id)
+        before = _row(profile) if profile in db else None
+        for key, value in values.items():
+            setattr(profile, key, value)
+        profile.updated_by, profile.updated_at = actor.user_id, now()
+        db.add(profile)
+        _audit(db, actor, "profile", "assessment", a.id, before, values)
 
     def add_project(self, actor: Actor, assessment_id: int, *, expected_version: int, **data: Any) -> tuple[int, int]:
         with self.store.write() as db:
@@ -426,7 +461,7 @@ def _get(db: Session, model: type, key: int, what: str, actor: Actor | None = No
     """A row by id; a missing row reads as not allowed for non-admins, so ids cannot be probed."""
     row = db.get(model, key, with_for_update=lock) if lock else db.get(model, key)
     if row is None:
-        if actor is not None and actor.role != "bureau_admin":
+        if actor is not None and actor.role not in ("bureau_admin", "operator"):
             raise NotAllowedError(f"not allowed: {what} {key}")
         raise NotFoundError(f"no {what} {key}")
     return row

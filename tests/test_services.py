@@ -178,3 +178,30 @@ def test_domain_errors_are_assessment_errors():
     # The UI and CLI catch AssessmentError to show a message instead of a traceback.
     for error in (ConflictError, InputError, NotAllowedError, WorkflowError, AuthenticationError):
         assert issubclass(error, AssessmentError)
+
+
+def test_many_answers_are_stored_all_or_none(world_store, cmmm):
+    services, w = world_store
+    d = w.diagnosis_1
+    version = services.get_assessment(w.provider_a, d).assessment.version
+    good = {item.id: {"code": "full", "note": "现场查看"} for item in cmmm.items_for("discrete")}
+    with pytest.raises(InputError) as caught:
+        services.save_answers(w.provider_a, d, good | {"ZZ.1.1": {"code": "full"}, "OS.1.2": {"code": "bad"}},
+                              expected_version=version)
+    assert len(caught.value.messages) == 2
+    assert services.get_assessment(w.provider_a, d).answers == {}
+    version = services.save_answers(w.provider_a, d, good, expected_version=version,
+                                    profile={"networking_rate": 61.5})
+    view = services.get_assessment(w.provider_a, d)
+    assert len(view.answers) == 266
+    assert view.assessment.level == 5
+    assert view.profile.networking_rate == 61.5
+    assert view.assessment.version == version
+
+
+def test_the_command_line_operator_finds_what_is_missing(world_store):
+    services, _ = world_store
+    from assessment.accounts import Actor
+    from assessment.services import NotFoundError
+    with pytest.raises(NotFoundError, match="no assessment 99999"):
+        services.get_assessment(Actor.operator(), 99999)
