@@ -78,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     many.add_argument("--status", help="only assessments in this status (e.g. approved)")
     many.add_argument("--district", help="only enterprises of this district code")
     many.add_argument("--industry", help="only enterprises of this GB/T 4754 division (e.g. C34)")
+    many.add_argument("--limit", type=int, help="at most this many reports")
     many.add_argument("--workers", type=int, default=os.cpu_count(), help="processes (default: every core)")
     many.set_defaults(run=_reports)
 
@@ -237,7 +238,8 @@ def _reports(args) -> int:
                                             industry=args.industry)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    jobs = [(store.url, a.id, str(out / f"{a.id:06d}-{e.credit_code or e.id}.xlsx"), args.lang) for a, e in rows]
+    jobs = [(store.url, a.id, str(out / f"{a.id:06d}-{e.credit_code or e.id}.xlsx"), args.lang)
+            for a, e in rows[:args.limit]]
     with ProcessPoolExecutor(max_workers=max(1, args.workers or 1)) as pool:
         for done, path in enumerate(pool.map(_write_one_report, jobs, chunksize=8), start=1):
             if done % 100 == 0 or done == len(jobs):
