@@ -37,11 +37,20 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+DB_HELP = "database URL (default: ASSESSMENT_DB_URL or data/assessment.db)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m assessment",
                                      description="Smart-factory maturity assessment (CMMM, GB/T 39116/39117-2020).")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    _questionnaire_commands(commands)
+    _workbook_commands(commands)
+    _store_commands(commands)
+    return parser
 
+
+def _questionnaire_commands(commands) -> None:
     listing = commands.add_parser("questionnaires", help="list the questionnaires that ship with the tool")
     listing.set_defaults(run=_questionnaires)
 
@@ -55,24 +64,39 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("path")
     validate.set_defaults(run=_validate)
 
-    scoring = commands.add_parser("score", help="score answer sets (.json: one set, .jsonl: one per line)")
+    scoring = commands.add_parser("score", help="score answer sets (.json: one set, .jsonl: one per line, "
+                                                ".xlsx: a filled offline template)")
     scoring.add_argument("files", nargs="+", metavar="FILE")
     scoring.add_argument("--json", action="store_true", help="one JSON object per answer set per line")
     scoring.add_argument("--allow-incomplete", action="store_true",
                          help="score incomplete sets as provisional, unanswered counted as not met")
     scoring.set_defaults(run=_score)
 
+
+def _workbook_commands(commands) -> None:
+    blank = commands.add_parser("template", help="write the offline interview template of a questionnaire")
+    blank.add_argument("questionnaire", metavar="QUESTIONNAIRE_ID")
+    blank.add_argument("--out", required=True, metavar="FILE")
+    blank.add_argument("--lang", choices=("zh", "en"), default="zh")
+    blank.add_argument("--profile", choices=("discrete", "process"), default="discrete")
+    blank.set_defaults(run=_template)
+
+    filled = commands.add_parser("import", help="import filled offline templates (.xlsx, or a .zip of them)")
+    filled.add_argument("files", nargs="+", metavar="FILE")
+    filled.add_argument("--db", metavar="URL", help=DB_HELP)
+    filled.set_defaults(run=_import)
+
     one = commands.add_parser("report", help="write the diagnostic report workbook of one assessment")
     source = one.add_mutually_exclusive_group(required=True)
-    source.add_argument("answers", nargs="?", metavar="ANSWERS", help="an answer file (.json)")
+    source.add_argument("answers", nargs="?", metavar="ANSWERS", help="an answer file (.json, or a filled .xlsx)")
     source.add_argument("--assessment", type=int, metavar="ID", help="an assessment in the database")
-    one.add_argument("--db", metavar="URL", help="database URL (default: ASSESSMENT_DB_URL or data/assessment.db)")
+    one.add_argument("--db", metavar="URL", help=DB_HELP)
     one.add_argument("--out", required=True, metavar="FILE")
     one.add_argument("--lang", choices=("zh", "en"), default="zh")
     one.set_defaults(run=_report)
 
     many = commands.add_parser("reports", help="write one diagnostic report per assessment, on every core")
-    many.add_argument("--db", metavar="URL")
+    many.add_argument("--db", metavar="URL", help=DB_HELP)
     many.add_argument("--out", required=True, metavar="DIR")
     many.add_argument("--lang", choices=("zh", "en"), default="zh")
     many.add_argument("--status", help="only assessments in this status (e.g. approved)")
@@ -82,13 +106,14 @@ def _parser() -> argparse.ArgumentParser:
     many.add_argument("--workers", type=int, default=os.cpu_count(), help="processes (default: every core)")
     many.set_defaults(run=_reports)
 
+
+def _store_commands(commands) -> None:
     demo = commands.add_parser("demo", help="fill a database with demo organisations, users and diagnoses")
     demo.add_argument("--enterprises", type=int, required=True, metavar="N")
-    demo.add_argument("--db", metavar="URL", help="database URL (default: ASSESSMENT_DB_URL or data/assessment.db)")
+    demo.add_argument("--db", metavar="URL", help=DB_HELP)
     demo.add_argument("--seed", type=int, default=2026)
     demo.add_argument("--force", action="store_true", help="add to a database that already holds data")
     demo.set_defaults(run=_demo)
-    return parser
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -163,7 +188,7 @@ def _score(args) -> int:
     problems: list[str] = []
     for file in args.files:
         try:
-            sets.extend(read_answer_file(file))
+            sets.extend(_read_answers(file))
         except AssessmentError as exc:
             problems.extend(exc.messages)
     checked: list[tuple[AnswerSet, Questionnaire]] = []
@@ -197,13 +222,84 @@ def _score(args) -> int:
     return 0
 
 
+def _read_answers(file: str) -> list[AnswerSet]:
+    """Answer sets from a .json / .jsonl file or a filled offline template (.xlsx)."""
+    if not file.lower().endswith(".xlsx"):
+        return read_answer_file(file)
+    from pathlib import Path
+
+    from reports.template import TemplateError, read_template
+
+    path = Path(file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TemplateError(f"{path}: cannot be read ({exc.strerror})") from None
+    filled = read_template(data, str(path))
+    return [AnswerSet(questionnaire=filled.questionnaire_id, version=filled.version, sha256=filled.sha256,
+                      profile=filled.profile, answers={item: a["code"] for item, a in filled.answers.items()},
+                      enterprise=filled.enterprise, source=str(path))]
+
+
+def _template(args) -> int:
+    from pathlib import Path
+
+    from reports.template import build_template
+
+    Path(args.out).write_bytes(build_template(by_id(args.questionnaire), lang=args.lang, profile=args.profile))
+    print(args.out)
+    return 0
+
+
+def _import(args) -> int:
+    """Each file on its own: a file with any problem imports nothing and the others still import."""
+    from pathlib import Path
+
+    from assessment.accounts import Actor
+    from assessment.db import Store
+    from assessment.services import Services
+    from reports.template import TemplateError, read_template, read_zip
+
+    services, failed = Services(Store(args.db)), 0
+    for file in args.files:
+        path = Path(file)
+        try:
+            data = path.read_bytes()
+            outcomes = [(f"{path}/{member}", outcome) for member, outcome in read_zip(data, str(path))] \
+                if path.suffix.lower() == ".zip" else [(str(path), read_template(data, str(path)))]
+        except OSError as exc:
+            outcomes = [(str(path), TemplateError(f"{path}: cannot be read ({exc.strerror})"))]
+        except AssessmentError as exc:
+            outcomes = [(str(path), exc)]
+        for name, outcome in outcomes:
+            problems = outcome.messages if isinstance(outcome, AssessmentError) else \
+                _import_one(services, Actor.operator(), name, outcome)
+            failed += bool(problems)
+            for message in problems:
+                print(message, file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _import_one(services, actor, name: str, filled) -> list[str]:
+    """Store one checked template; returns its problems (none when it was imported)."""
+    try:
+        assessment_id, new = services.import_filled(
+            actor, questionnaire_id=filled.questionnaire_id, profile=filled.profile, enterprise=filled.enterprise,
+            answers=filled.answers, facts=filled.profile_fields or None, assessment_id=filled.assessment_id)
+    except AssessmentError as exc:
+        return [f"{name}: {message}" for message in exc.messages]
+    print(f"{name}: imported {len(filled.answers)} answers into assessment {assessment_id}"
+          + (" (new enterprise)" if new else ""))
+    return []
+
+
 def _report(args) -> int:
     from reports import report
 
     if args.assessment is not None:
         data = _report_input(args.db, args.assessment)
     else:
-        answer_sets = read_answer_file(args.answers)
+        answer_sets = _read_answers(args.answers)
         if len(answer_sets) != 1:
             raise AssessmentError(f"{args.answers}: a report is made from one answer set, the file holds "
                                   f"{len(answer_sets)}")

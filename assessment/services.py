@@ -216,24 +216,7 @@ class Services:
         q = by_id(questionnaire_id)
         with self.store.write() as db:
             enterprise = _get(db, Organisation, enterprise_id, "organisation", actor)
-            require(db, actor, op, enterprise)
-            if enterprise.kind != "enterprise":
-                raise InputError(f"organisation {enterprise_id} is not an enterprise")
-            if previous_id is not None:
-                previous = db.get(Assessment, previous_id)
-                if previous is None or previous.enterprise_id != enterprise_id:
-                    raise InputError(f"previous: assessment {previous_id} is not of enterprise {enterprise_id}")
-            assessment = Assessment(
-                enterprise_id=enterprise_id, kind=kind, status=INITIAL[kind], questionnaire_id=q.id,
-                questionnaire_version=q.version, questionnaire_sha256=q.sha256,
-                profile=enterprise.production_type or "discrete",
-                round="follow_up" if previous_id else "baseline", previous_id=previous_id,
-                applicable=len(q.items_for(enterprise.production_type or "discrete")))
-            db.add(assessment)
-            db.flush()
-            _audit(db, actor, "create", "assessment", assessment.id, None,
-                   {"kind": kind, "enterprise_id": enterprise_id, "previous_id": previous_id})
-            return assessment.id
+            return _new_assessment(db, actor, enterprise, kind, q, previous_id, op).id
 
     def get_assessment(self, actor: Actor, assessment_id: int) -> AssessmentView:
         with self.store.read() as db:
@@ -297,31 +280,64 @@ class Services:
         them or, when any is wrong, none. ``answers`` maps item id → {"code", "note", "evidence"}."""
         with self.store.write() as db:
             a, q = self._editable(db, actor, assessment_id, expected_version)
-            problems = []
-            for item_id, answer in answers.items():
-                item = q.item_by_id.get(item_id)
-                if item is None or not item.applies(a.profile):
-                    problems.append(f"item: {item_id!r} is not a requirement of {q.id} for {a.profile} manufacturing")
-                elif answer.get("code") not in q.scale_by_code:
-                    problems.append(f"{item_id}: {answer.get('code')!r} is not one of {', '.join(q.scale_by_code)}")
-            if problems:
-                raise InputError(problems)
-            existing = {row.item_id: row for row in db.scalars(select(Answer).where(Answer.assessment_id == a.id))}
-            stamp = now()
-            for item_id, answer in answers.items():
-                row = existing.get(item_id) or Answer(assessment_id=a.id, item_id=item_id)
-                row.code = answer["code"]
-                row.note = _text(answer.get("note"), f"{item_id}.note")
-                row.evidence = _text(answer.get("evidence"), f"{item_id}.evidence")
-                row.updated_by, row.updated_at = actor.user_id, stamp
-                db.add(row)
-            if profile is not None:
-                self._store_profile(db, actor, a, profile)
-            db.flush()
-            self._rescore(db, a, q)
-            _audit(db, actor, "import_answers", "assessment", a.id, None,
-                   {"answers": len(answers), "profile": profile is not None})
+            self._store_answers(db, actor, a, q, answers, profile)
             return a.version
+
+    def import_filled(self, actor: Actor, *, questionnaire_id: str, profile: str, enterprise: dict[str, Any],
+                      answers: dict[str, dict[str, Any]], facts: dict[str, Any] | None = None,
+                      assessment_id: int | None = None) -> tuple[int, bool]:
+        """A filled offline template, in one transaction: into the assessment it was made for, or else into a
+        new self-assessment of the enterprise it names (registered first when it is new).
+        Returns the assessment id and whether the enterprise was new."""
+        q = by_id(questionnaire_id)
+        with self.store.write() as db:
+            created = False
+            if assessment_id is not None:
+                a = _get(db, Assessment, assessment_id, "assessment", actor, lock=True)
+                a, q = self._editable(db, actor, a.id, a.version)
+            else:
+                values = checked(OrganisationInput, {"kind": "enterprise", **enterprise}, "enterprise")
+                org = db.scalar(select(Organisation).where(Organisation.credit_code == values.credit_code))
+                if org is None:
+                    require(db, actor, Op.MANAGE_ORGANISATIONS)
+                    org = Organisation(**values.model_dump())
+                    db.add(org)
+                    db.flush()
+                    _audit(db, actor, "create", "organisation", org.id, None, values.model_dump())
+                    created = True
+                a = _new_assessment(db, actor, org, SELF, q, None, Op.START_SELF_ASSESSMENT)
+            if a.profile != profile:
+                raise InputError(f"profile: the template is for {profile} manufacturing, assessment {a.id} "
+                                 f"for {a.profile}")
+            self._store_answers(db, actor, a, q, answers, facts)
+            return a.id, created
+
+    def _store_answers(self, db: Session, actor: Actor, a: Assessment, q: Questionnaire,
+                       answers: dict[str, dict[str, Any]], profile: dict[str, Any] | None) -> None:
+        problems = []
+        for item_id, answer in answers.items():
+            item = q.item_by_id.get(item_id)
+            if item is None or not item.applies(a.profile):
+                problems.append(f"item: {item_id!r} is not a requirement of {q.id} for {a.profile} manufacturing")
+            elif answer.get("code") not in q.scale_by_code:
+                problems.append(f"{item_id}: {answer.get('code')!r} is not one of {', '.join(q.scale_by_code)}")
+        if problems:
+            raise InputError(problems)
+        existing = {row.item_id: row for row in db.scalars(select(Answer).where(Answer.assessment_id == a.id))}
+        stamp = now()
+        for item_id, answer in answers.items():
+            row = existing.get(item_id) or Answer(assessment_id=a.id, item_id=item_id)
+            row.code = answer["code"]
+            row.note = _text(answer.get("note"), f"{item_id}.note")
+            row.evidence = _text(answer.get("evidence"), f"{item_id}.evidence")
+            row.updated_by, row.updated_at = actor.user_id, stamp
+            db.add(row)
+        if profile is not None:
+            self._store_profile(db, actor, a, profile)
+        db.flush()
+        self._rescore(db, a, q)
+        _audit(db, actor, "import_answers", "assessment", a.id, None,
+               {"answers": len(answers), "profile": profile is not None})
 
     def save_profile(self, actor: Actor, assessment_id: int, *, expected_version: int, **data: Any) -> int:
         with self.store.write() as db:
@@ -455,6 +471,28 @@ class Services:
         db.execute(delete(Maturity).where(Maturity.assessment_id == a.id))
         db.execute(insert(Maturity), [{"assessment_id": a.id, "subdomain": code, "value": sub.maturity}
                                       for code, sub in result.subdomains.items()])
+
+
+def _new_assessment(db: Session, actor: Actor, enterprise: Organisation, kind: str, q: Questionnaire,
+                    previous_id: int | None, op: Op) -> Assessment:
+    require(db, actor, op, enterprise)
+    if enterprise.kind != "enterprise":
+        raise InputError(f"organisation {enterprise.id} is not an enterprise")
+    if previous_id is not None:
+        previous = db.get(Assessment, previous_id)
+        if previous is None or previous.enterprise_id != enterprise.id:
+            raise InputError(f"previous: assessment {previous_id} is not of enterprise {enterprise.id}")
+    profile = enterprise.production_type or "discrete"
+    assessment = Assessment(
+        enterprise_id=enterprise.id, kind=kind, status=INITIAL[kind], questionnaire_id=q.id,
+        questionnaire_version=q.version, questionnaire_sha256=q.sha256, profile=profile,
+        round="follow_up" if previous_id else "baseline", previous_id=previous_id,
+        applicable=len(q.items_for(profile)))
+    db.add(assessment)
+    db.flush()
+    _audit(db, actor, "create", "assessment", assessment.id, None,
+           {"kind": kind, "enterprise_id": enterprise.id, "previous_id": previous_id})
+    return assessment
 
 
 def _get(db: Session, model: type, key: int, what: str, actor: Actor | None = None, *, lock: bool = False):
