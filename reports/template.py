@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import zipfile
 import zlib
 from bisect import bisect_left
@@ -43,7 +44,8 @@ FORMAT = "smart-factory-interview-template"
 FORMAT_VERSION = 1
 LANGS = ("zh", "en")
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # an upload (a workbook, or a .zip of workbooks)
+# An upload (a workbook, or a .zip of workbooks): 10 MB unless ASSESSMENT_MAX_UPLOAD_MB says otherwise.
+MAX_UPLOAD_BYTES = int(float(os.environ.get("ASSESSMENT_MAX_UPLOAD_MB", "10")) * 1024 * 1024)
 MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024  # all members of one zip together, as declared in its directory
 MAX_RATIO = 100  # uncompressed ÷ compressed size of any one member
 
