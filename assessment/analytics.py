@@ -101,6 +101,16 @@ class Filters:
 
     def __post_init__(self) -> None:
         problems = []
+        for name, lookup in (("district", reference.district), ("industry", reference.industry)):
+            value = getattr(self, name)
+            if value is not None:
+                try:
+                    lookup(value)
+                except KeyError as exc:
+                    problems.append(f"{name}: {exc.args[0]}")
+        if self.size_class is not None and self.size_class not in {c.code for c in reference.SIZE_CLASSES}:
+            problems.append(f"size_class: {self.size_class!r} is not one of "
+                            f"{', '.join(c.code for c in reference.SIZE_CLASSES)}")
         if self.status is not None and self.status not in STATUSES[DIAGNOSIS]:
             problems.append(f"status: {self.status!r} is not a diagnosis status "
                             f"({', '.join(STATUSES[DIAGNOSIS])})")

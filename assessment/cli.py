@@ -46,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     _questionnaire_commands(commands)
     _workbook_commands(commands)
+    _bureau_commands(commands)
     _store_commands(commands)
     return parser
 
@@ -105,6 +106,37 @@ def _workbook_commands(commands) -> None:
     many.add_argument("--limit", type=int, help="at most this many reports")
     many.add_argument("--workers", type=int, default=os.cpu_count(), help="processes (default: every core)")
     many.set_defaults(run=_reports)
+
+
+def _filters(parser) -> None:
+    parser.add_argument("--district", help="only enterprises of this district code (e.g. gusu)")
+    parser.add_argument("--industry", help="only enterprises of this GB/T 4754 division (e.g. C34)")
+    parser.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="only diagnoses created from this day")
+    parser.add_argument("--until", type=_day, metavar="YYYY-MM-DD", help="only diagnoses created up to this day")
+
+
+def _day(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-01-31") from None
+
+
+def _bureau_commands(commands) -> None:
+    summary = commands.add_parser("bureau-report", help="write the bureau summary workbook")
+    summary.add_argument("--out", required=True, metavar="FILE")
+    summary.add_argument("--db", metavar="URL", help=DB_HELP)
+    summary.add_argument("--lang", choices=("zh", "en"), default="zh")
+    _filters(summary)
+    summary.set_defaults(run=_bureau_report)
+
+    export = commands.add_parser("export", help="export the raw answers in long format (CSV or Parquet)")
+    export.add_argument("--out", required=True, metavar="FILE", help="a .csv or .parquet file")
+    export.add_argument("--db", metavar="URL", help=DB_HELP)
+    _filters(export)
+    export.set_defaults(run=_export)
 
 
 def _store_commands(commands) -> None:
@@ -312,13 +344,15 @@ def _report(args) -> int:
 
 def _report_input(url: str | None, assessment_id: int, store=None):
     from assessment.accounts import Actor
+    from assessment.analytics import peer_stats
     from assessment.db import Store
     from assessment.services import Services
     from reports import report
 
     services = Services(store or Store(url))
     view = services.get_assessment(Actor.operator(), assessment_id)
-    return report.from_view(view, by_id(view.assessment.questionnaire_id))
+    peers = peer_stats(services.store, view.enterprise.id, assessment_id)
+    return report.from_view(view, by_id(view.assessment.questionnaire_id), peers)
 
 
 def _reports(args) -> int:
@@ -359,6 +393,36 @@ def _write_one_report(job: tuple[str, int, str, str]) -> str:
         _worker_store = Store(url, migrate=False)
     report.write(_report_input(url, assessment_id, _worker_store), path, lang=lang)
     return path
+
+
+def _selection(args):
+    from assessment.analytics import Filters
+
+    return Filters(district=args.district, industry=args.industry, since=args.since, until=args.until)
+
+
+def _bureau_report(args) -> int:
+    from assessment.accounts import Actor
+    from assessment.db import Store
+    from reports.bureau import write_bureau_workbook
+
+    write_bureau_workbook(Store(args.db), Actor.operator(), _selection(args), args.out, lang=args.lang)
+    print(args.out)
+    return 0
+
+
+def _export(args) -> int:
+    from assessment.accounts import Actor
+    from assessment.db import Store
+    from reports.export import write_answers_csv, write_answers_parquet
+
+    suffix = args.out.lower().rsplit(".", 1)[-1]
+    if suffix not in ("csv", "parquet"):
+        raise AssessmentError(f"--out: {args.out} must end in .csv or .parquet")
+    write = write_answers_csv if suffix == "csv" else write_answers_parquet
+    rows = write(Store(args.db), Actor.operator(), _selection(args), args.out)
+    print(f"{rows} answers in {args.out}")
+    return 0
 
 
 def _demo(args) -> int:

@@ -25,13 +25,11 @@ from openpyxl.formatting.rule import ColorScaleRule
 from openpyxl.worksheet.worksheet import Worksheet
 
 from assessment import reference
+from assessment.analytics import NATIONAL, PeerStats
 from assessment.plan import Plan, improvement_plan
 from assessment.questionnaire import Questionnaire
 from assessment.scoring import Result, score
 from reports.cells import BOLD, FONT_NAME, TITLE, WRAP, header, put, put_row
-
-# National self-diagnosis results (CESI platform), shares of enterprises: ≤ L1, L2, L3, ≥ L4 (DESIGN.md §2).
-NATIONAL = {"2021": (0.69, 0.15, 0.07, 0.09), "2022": (0.63, 0.21, 0.12, 0.04)}
 
 _WORDS = yaml.safe_load((Path(__file__).parent / "labels.yaml").read_text(encoding="utf-8"))
 LABELS, STATUS_NAMES = _WORDS["labels"], _WORDS["statuses"]
@@ -58,8 +56,8 @@ class ReportInput:
     peers: dict[str, Any] | None = None  # count, levels [6 counts], medians {indicator: value}; None below 5 peers
 
 
-def from_view(view, questionnaire: Questionnaire, peers: dict[str, Any] | None = None) -> ReportInput:
-    """A report input from a services.AssessmentView."""
+def from_view(view, questionnaire: Questionnaire, peers: PeerStats | None = None) -> ReportInput:
+    """A report input from a services.AssessmentView, with the peer figures of analytics.peer_stats."""
     a = view.assessment
 
     def plain(obj, *names):
@@ -82,7 +80,7 @@ def from_view(view, questionnaire: Questionnaire, peers: dict[str, Any] | None =
                         "status", "start_date") for p in view.projects],
         confirmation=plain(view.confirmation, "rating", "comment", "confirmed_at") or None,
         reviews=[plain(r, "decision", "comment", "decided_at") for r in view.reviews],
-        peers=peers,
+        peers={"count": peers.count, "levels": list(peers.levels), "medians": dict(peers.medians)} if peers else None,
     )
 
 
@@ -253,7 +251,7 @@ class _Report:
         put(ws, row, 1, self.t("national"), font=BOLD)
         bands = ("≤ 1", "2", "3", "≥ 4")
         band = 0 if self.result.level <= 1 else min(self.result.level - 1, 3)
-        header(ws, row + 1, [self.t("band"), *NATIONAL, self.t("reached")])
+        header(ws, row + 1, [self.t("band"), *map(str, NATIONAL), self.t("reached")])
         for k, label in enumerate(bands):
             put_row(ws, row + 2 + k, [label, *[NATIONAL[year][k] for year in NATIONAL], "◀" if k == band else ""])
             for column in (2, 3):
