@@ -35,6 +35,7 @@ from assessment.accounts import Actor
 from assessment.db import Store
 from assessment.demo import generate
 from assessment.models import Organisation
+from bench.table import print_table
 from reports.bureau import write_bureau_workbook
 
 BAR_ENTERPRISES = 100_000
@@ -134,14 +135,6 @@ def measure(enterprises: int = BAR_ENTERPRISES, db: str | None = None, out: str 
     rows.append({"figure": "workbook size", "value": f"{path.stat().st_size / 1e6:.1f} MB ({path})", "bar": "",
                  "ok": None})
     return rows
-
-
-def print_table(rows: list[dict]) -> None:
-    width = max(len(row["figure"]) for row in rows)
-    value_width = max(len(row["value"]) for row in rows)
-    for row in rows:
-        verdict = "" if row["ok"] is None else ("pass" if row["ok"] else "FAIL")
-        print(f"{row['figure']:<{width}}  {row['value']:<{value_width}}  {row['bar']:<9}  {verdict}")
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ from assessment.accounts import Actor  # noqa: E402
 from assessment.db import Store  # noqa: E402
 from assessment.demo import generate  # noqa: E402
 from assessment.services import Services  # noqa: E402
-from bench.scoring import print_table  # noqa: E402
+from bench.table import print_table  # noqa: E402
 from reports import report  # noqa: E402
 from reports.template import build_template, read_template  # noqa: E402
 

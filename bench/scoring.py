@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assessment.questionnaire import by_id
 from assessment.scoring import BatchScorer, score
+from bench.table import print_table
 
 BAR_SETS = 100_000  # the bars of DESIGN.md §6 are stated for this many sets
 NOT_APPLICABLE = 0.05  # share of answers that are N/A
@@ -86,14 +87,6 @@ def measure(sets: int = 100_000, sample: int = 300, repeats: int = 7, seed: int 
         {"figure": "levels 0–5 of the random sets", "value": " / ".join(str(n) for n in levels), "bar": "",
          "ok": None},
     ]
-
-
-def print_table(rows: list[dict]) -> None:
-    width = max(len(row["figure"]) for row in rows)
-    value_width = max(len(row["value"]) for row in rows)
-    for row in rows:
-        verdict = "" if row["ok"] is None else ("pass" if row["ok"] else "FAIL")
-        print(f"{row['figure']:<{width}}  {row['value']:<{value_width}}  {row['bar']:<6}  {verdict}")
 
 
 def main() -> None:
