@@ -1,6 +1,10 @@
-"""Entry point: page set-up and navigation only; the pages live in ui/."""
+"""Entry point: page set-up, the signed-in user and the navigation for their role. Pages live in ui/pages."""
 
 import streamlit as st
 
+from ui import chrome, navigation, session
+
 st.set_page_config(page_title="智能制造成熟度诊断 · Smart-factory assessment", page_icon="🏭", layout="wide")
-st.navigation([st.Page("ui/questionnaire_page.py", title="问卷 Questionnaire", icon="📋", default=True)]).run()
+chrome.sidebar()
+current = session.actor()
+st.navigation(navigation.pages_for(current, session.services().needs_setup())).run()

@@ -1,0 +1,26 @@
+"""Sign in (after setup); a message explains an expired session."""
+
+import streamlit as st
+
+from assessment.accounts import authenticate
+from assessment.errors import AssessmentError
+from ui import session
+from ui.i18n import t
+
+st.title(t("signin.title"))
+if st.session_state.pop("setup_done", False):
+    st.success(t("setup.done"))
+    if "demo_password" in st.session_state:
+        st.info(t("setup.demo_done", password=st.session_state.pop("demo_password")))
+if st.session_state.get("expired"):
+    st.warning(t("session.expired"))
+with st.form("sign_in"):
+    username = st.text_input(t("signin.username"))
+    password = st.text_input(t("signin.password"), type="password")
+    submitted = st.form_submit_button(t("signin.submit"), type="primary")
+if submitted:
+    try:
+        session.sign_in(authenticate(session.services().store, username, password))
+        st.rerun()
+    except AssessmentError as error:
+        session.show(error)
