@@ -78,7 +78,7 @@ def hash_password(password: str) -> str:
 
 def authenticate(store: Store, username: str, password: str) -> Actor:
     """The actor for a correct user name and password; five failures lock the account for 15 minutes."""
-    refused = AuthenticationError("user name or password is wrong")
+    refused = AuthenticationError("user name or password is wrong", code="sign_in_failed")
     with store.write() as db:
         user = db.scalar(select(User).where(User.username == username.strip()))
         if user is None or not user.active:
@@ -86,7 +86,8 @@ def authenticate(store: Store, username: str, password: str) -> Actor:
             raise refused
         if user.locked_until and user.locked_until > now():
             minutes = max(1, int((user.locked_until - now()).total_seconds() // 60) + 1)
-            raise AuthenticationError(f"too many failed attempts: the account is locked for {minutes} more minutes")
+            raise AuthenticationError(f"too many failed attempts: the account is locked for {minutes} more minutes",
+                                      code="locked", minutes=minutes)
         if not _verify(user.password_hash, password):
             user.failed_logins += 1
             if user.failed_logins >= MAX_FAILED_LOGINS:

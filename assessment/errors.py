@@ -6,8 +6,10 @@ from pathlib import Path
 class AssessmentError(Exception):
     """Bad input from a user. ``messages`` holds one located line per problem (file, path or item, what)."""
 
-    def __init__(self, messages: list[str] | str):
+    def __init__(self, messages: list[str] | str, *, code: str | None = None, **params):
         self.messages = [messages] if isinstance(messages, str) else list(messages)
+        # A stable code and its parameters let the interface say the same thing in the user's language.
+        self.code, self.params = code, params
         super().__init__("\n".join(self.messages))
 
 

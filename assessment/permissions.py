@@ -45,10 +45,10 @@ def require(db: Session, actor: Actor, op: Op, target: Organisation | Assessment
     if not allowed(db, actor, op, target, action):
         # The same words whether or not the target exists (see services._get), so ids cannot be probed.
         if isinstance(target, Assessment):
-            raise NotAllowedError(f"not allowed: assessment {target.id}")
+            raise NotAllowedError(f"not allowed: assessment {target.id}", code="not_allowed")
         if isinstance(target, Organisation):
-            raise NotAllowedError(f"not allowed: organisation {target.id}")
-        raise NotAllowedError(f"not allowed: {op.value}")
+            raise NotAllowedError(f"not allowed: organisation {target.id}", code="not_allowed")
+        raise NotAllowedError(f"not allowed: {op.value}", code="not_allowed")
 
 
 def allowed(db: Session, actor: Actor, op: Op, target: Organisation | Assessment | None = None,

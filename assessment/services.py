@@ -457,7 +457,7 @@ class Services:
         require(db, actor, Op.EDIT_ASSESSMENT, a)
         if a.status not in EDITABLE[a.kind]:
             raise WorkflowError(f"assessment {a.id} is {a.status}: it can be changed only while "
-                                f"{' or '.join(EDITABLE[a.kind])}")
+                                f"{' or '.join(EDITABLE[a.kind])}", code="not_editable", status=a.status)
         _check_version(a, expected_version)
         _bump(a)
         return a, _questionnaire_of(a)
@@ -500,7 +500,7 @@ def _get(db: Session, model: type, key: int, what: str, actor: Actor | None = No
     row = db.get(model, key, with_for_update=lock) if lock else db.get(model, key)
     if row is None:
         if actor is not None and actor.role not in ("bureau_admin", "operator"):
-            raise NotAllowedError(f"not allowed: {what} {key}")
+            raise NotAllowedError(f"not allowed: {what} {key}", code="not_allowed")
         raise NotFoundError(f"no {what} {key}")
     return row
 
@@ -512,7 +512,8 @@ def _locked(db: Session, assessment_id: int) -> Assessment:
 def _check_version(a: Assessment, expected_version: int) -> None:
     if a.version != expected_version:
         raise ConflictError(f"assessment {a.id} was changed by someone else since you opened it "
-                            f"(version {a.version}, yours {expected_version}): reload it to see their change")
+                            f"(version {a.version}, yours {expected_version}): reload it to see their change",
+                            code="conflict")
 
 
 def _bump(a: Assessment) -> None:

@@ -41,29 +41,34 @@ class Facts:
     comment: str | None = None
 
 
-def _complete(facts: Facts) -> str | None:
+Refusal = tuple[str, str, dict]  # a code for the interface's words, the English message, its parameters
+
+
+def _complete(facts: Facts) -> Refusal | None:
     if facts.applicable == 0 or facts.answered < facts.applicable:
-        return f"the questionnaire is not complete ({facts.answered} of {facts.applicable} answered)"
+        return ("incomplete", f"the questionnaire is not complete ({facts.answered} of {facts.applicable} answered)",
+                {"answered": facts.answered, "applicable": facts.applicable})
     return None
 
 
-def _submittable(facts: Facts) -> str | None:
+def _submittable(facts: Facts) -> Refusal | None:
     if problem := _complete(facts):
         return problem
-    return None if facts.projects > 0 else "a diagnosis needs at least one recommended project"
+    return None if facts.projects > 0 else ("no_project", "a diagnosis needs at least one recommended project", {})
 
 
-def _has_provider(facts: Facts) -> str | None:
-    return None if facts.provider_id is not None else "choose the service provider to assign"
+def _has_provider(facts: Facts) -> Refusal | None:
+    return None if facts.provider_id is not None else ("no_provider", "choose the service provider to assign", {})
 
 
-def _rated(facts: Facts) -> str | None:
+def _rated(facts: Facts) -> Refusal | None:
     ok = isinstance(facts.rating, int) and not isinstance(facts.rating, bool) and 1 <= facts.rating <= 5
-    return None if ok else f"the provider's rating must be a whole number from 1 to 5, got {facts.rating!r}"
+    return None if ok else ("rating", f"the provider's rating must be a whole number from 1 to 5, got {facts.rating!r}",
+                            {"rating": facts.rating})
 
 
-def _commented(facts: Facts) -> str | None:
-    return None if facts.comment and facts.comment.strip() else "returning a diagnosis needs a comment"
+def _commented(facts: Facts) -> Refusal | None:
+    return None if facts.comment and facts.comment.strip() else ("comment", "returning a diagnosis needs a comment", {})
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,7 @@ class Transition:
     source: str
     target: str
     role: str  # the role that makes this move
-    guard: Callable[[Facts], str | None] | None = None
+    guard: Callable[[Facts], Refusal | None] | None = None
 
 
 TRANSITIONS = (
@@ -97,11 +102,13 @@ def transition(kind: str, status: str, action: str) -> Transition:
     possible = [t.action for t in TRANSITIONS if (t.kind, t.source) == (kind, status)]
     label = "self-assessment" if kind == SELF else "diagnosis"
     hint = f"; possible now: {', '.join(possible)}" if possible else "; nothing more can be done with it"
-    raise WorkflowError(f"cannot {action} a {label} that is {status}{hint}")
+    raise WorkflowError(f"cannot {action} a {label} that is {status}{hint}", code="impossible", action=action,
+                        status=status)
 
 
 def next_status(kind: str, status: str, action: str, facts: Facts = Facts()) -> str:
     t = transition(kind, status, action)
     if t.guard and (problem := t.guard(facts)):
-        raise WorkflowError(f"cannot {action}: {problem}")
+        code, message, params = problem
+        raise WorkflowError(f"cannot {action}: {message}", code=code, action=action, **params)
     return t.target

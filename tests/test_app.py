@@ -54,7 +54,7 @@ def test_first_start_sets_up_then_signs_in(app_db):
     assert app.title[0].value == "登录"
     assert app.success[0].value == "设置完成，请登录。"
     sign_in(app, "chief", "wrong password 1")
-    assert app.error
+    assert app.error[0].value == "用户名或密码错误。"
     sign_in(app, "chief")
     assert not app.exception
     assert app.title[0].value == "统计总览"

@@ -15,7 +15,7 @@ from assessment.accounts import Actor
 from assessment.db import Store
 from assessment.errors import AssessmentError
 from assessment.services import Services
-from ui.i18n import t
+from ui.i18n import lang, t, words
 
 SESSION_TIMEOUT = timedelta(minutes=int(os.environ.get("ASSESSMENT_SESSION_MINUTES", "30")))
 
@@ -67,5 +67,11 @@ def require_actor() -> Actor:
 
 
 def show(error: AssessmentError) -> None:
-    """A domain error as the user sees it: every located message, no traceback."""
-    st.error("\n\n".join(error.messages))
+    """A domain error as the user sees it, in their language when its code has words; never a traceback."""
+    template = words(lang()).get(f"errors.{error.code}") if error.code else None
+    if template:
+        params = {key: t(f"{key}.{value}") if key in ("action", "status") else value
+                  for key, value in error.params.items()}
+        st.error(template.format(**params))
+    else:
+        st.error("\n\n".join(error.messages))
