@@ -91,3 +91,14 @@ def test_the_locales_have_the_same_keys_and_every_key_used_exists():
         used |= set(re.findall(r"""\bt\(\s*["']([a-z_]+\.[a-z_.]+)["']""", path.read_text(encoding="utf-8")))
     assert used, "the pattern finds the keys"
     assert used <= set(i18n.words("zh")), used - set(i18n.words("zh"))
+
+
+def test_every_error_code_the_domain_raises_has_words_in_both_languages():
+    raised = set()
+    for path in Path(PROJECT_ROOT / "assessment").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        raised |= set(re.findall(r"""code=["']([a-z_]+)["']""", text))
+        raised |= set(re.findall(r"""\(\s*"([a-z_]+)",\s*f?"[^"]*",\s*\{""", text))  # workflow refusals
+    assert {"incomplete", "no_project", "conflict", "not_allowed", "locked"} <= raised
+    for lang in ("zh", "en"):
+        assert {f"errors.{code}" for code in raised} <= set(i18n.words(lang))
