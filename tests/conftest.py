@@ -244,3 +244,31 @@ def world_store(databases, backend, world_templates):
     store = Store(databases.new(backend, template))
     yield Services(store), world
     store.dispose()
+
+
+# --- the browser ---------------------------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's Chromium; no test downloads a browser
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = TESTS.parent / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not Path(CHROMIUM).exists():
+        missing("Chromium", f"{CHROMIUM} not found (Debian package chromium)")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
+
+
+@pytest.fixture
+def streamlit_app(tmp_path):
+    """A real `streamlit run app.py` on a fresh SQLite database; yields (server, store)."""
+    from tests.streamlit_server import StreamlitServer
+
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    store = Store(url)
+    server = StreamlitServer(url, tmp_path / "streamlit.log")
+    yield server, store
+    server.stop()
+    store.dispose()
