@@ -1,0 +1,464 @@
+"""What the work pages (enterprises, assessments, interview, results, files) share.
+
+- The assessment being worked on is named in the URL query parameter ``assessment`` so a refresh resumes it;
+  the tab also remembers the last one it opened, for pages reached through the sidebar (which drops the query).
+- The version the user sees: every change names it (``expected_version``); it is taken from the service's return
+  value after the user's own change. When the database holds a newer version that the user did not make, every
+  input of that assessment is read again from the database (``seen_version``) — unless a conflict is pending, which
+  only the reload button clears: so what is on screen is always what a change is checked against.
+- Names in the UI language, the figures, the report and template bytes and the import of uploaded templates.
+
+Pages stay thin: they call the services and render. The services check every permission; what this module
+decides about roles only chooses which buttons to offer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import streamlit as st
+from plotly import graph_objects
+
+from assessment import reference, workflow
+from assessment.accounts import Actor
+from assessment.analytics import peer_stats
+from assessment.errors import AssessmentError
+from assessment.models import Assessment, Organisation
+from assessment.questionnaire import Item, Questionnaire, by_id
+from assessment.scoring import Result, score
+from assessment.services import AssessmentView, ConflictError, Services
+from reports import report
+from reports.template import MAX_UPLOAD_BYTES, build_template, read_template, read_zip
+from ui import session
+from ui.i18n import lang, t
+
+PARAM = "assessment"  # the query parameter naming the assessment worked on
+SUBDOMAIN_PARAM = "sd"  # the query parameter naming the subdomain shown by the interview page
+WORKED_ON = {"provider_user": workflow.DIAGNOSIS, "enterprise_user": workflow.SELF}  # the kind each role answers
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+UPLOAD_MB = max(1, MAX_UPLOAD_BYTES // (1024 * 1024))
+NOTHING = "—"
+
+_REMEMBERED = "work_assessment"
+_VERSIONS = "work_versions"
+_CONFLICTS = "work_conflicts"
+_ERRORS = "work_errors"
+_SAVED = "work_saved"
+_FLASH = "work_flash"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Which assessment
+
+
+def requested_id() -> int | None:
+    """The assessment named by the query parameter, else the one this tab last opened; None when neither."""
+    raw = st.query_params.get(PARAM)
+    if raw is None:
+        remembered = st.session_state.get(_REMEMBERED)
+        if remembered is not None:
+            st.query_params[PARAM] = str(remembered)
+        return remembered
+    if not raw.isdigit():
+        st.error(t("work.bad_param", value=raw))
+        st.stop()
+    return int(raw)
+
+
+def choose(assessment_id: int | None) -> None:
+    """Work on another assessment (or none); the subdomain shown starts afresh."""
+    if assessment_id is None:
+        st.query_params.pop(PARAM, None)
+        st.session_state.pop(_REMEMBERED, None)
+    else:
+        st.query_params[PARAM] = str(assessment_id)
+    st.query_params.pop(SUBDOMAIN_PARAM, None)
+
+
+def pick(page: str, rows: list[tuple[Assessment, Organisation]]) -> int | None:
+    """A selectbox of ``rows`` bound to the query parameter; returns the assessment asked for (which may be one
+    the list does not hold: the services decide whether the actor may see it)."""
+    current = requested_id()
+    options = [a.id for a, _ in reversed(rows)]
+    names = {a.id: assessment_label(a, org) for a, org in rows}
+    key = f"work_pick_{page}"
+    st.session_state[key] = current if current in names else None
+    st.selectbox(t("work.pick"), options, index=None, key=key, format_func=names.get,
+                 placeholder=t("work.pick_placeholder"), on_change=lambda: choose(st.session_state[key]))
+    return current
+
+
+def load(actor: Actor, assessment_id: int) -> AssessmentView:
+    """The assessment as the actor may see it; the services' refusal (and nothing else) otherwise."""
+    try:
+        view = session.services().get_assessment(actor, assessment_id)
+    except AssessmentError as error:
+        if st.session_state.get(_REMEMBERED) == assessment_id:
+            del st.session_state[_REMEMBERED]
+        session.show(error)
+        st.stop()
+    st.session_state[_REMEMBERED] = assessment_id
+    return view
+
+
+def questionnaire(view: AssessmentView) -> Questionnaire:
+    try:
+        return by_id(view.assessment.questionnaire_id)
+    except AssessmentError as error:
+        session.show(error)
+        st.stop()
+
+
+def resume() -> None:
+    """A refresh signs the tab out (sessions live in memory) and, once signed in again, the role's first page opens
+    with the address the tab had. An address naming a subdomain was the questionnaire's: go back exactly there;
+    one naming only an assessment offers its pages."""
+    raw, subdomain = st.query_params.get(PARAM), st.query_params.get(SUBDOMAIN_PARAM)
+    if not raw or not raw.isdigit():
+        return
+    if subdomain:
+        st.switch_page("ui/pages/interview.py", query_params={PARAM: raw, SUBDOMAIN_PARAM: subdomain})
+    with st.container(border=True):
+        st.caption(t("work.resume", id=raw))
+        for column, page in zip(st.columns(3), ("interview", "results", "files"), strict=True):
+            column.page_link(f"ui/pages/{page}.py", label=t(f"nav.{page}"), query_params={PARAM: raw})
+
+
+def go(page: str, assessment_id: int) -> None:
+    """Open another work page on ``assessment_id``."""
+    st.session_state[_REMEMBERED] = assessment_id
+    st.switch_page(f"ui/pages/{page}.py", query_params={PARAM: str(assessment_id)})
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The version the user sees, changes and their outcome
+
+
+def key(assessment_id: int, *parts: str) -> str:
+    """The session-state key of an input showing part of an assessment (all are read again on a resync)."""
+    return f"wk{assessment_id}." + ".".join(parts)
+
+
+def init(name: str, value) -> None:
+    """Show ``value`` (from the database) in the input ``name`` unless it already shows something."""
+    if name not in st.session_state:
+        st.session_state[name] = value
+
+
+def seen_version(view: AssessmentView) -> int:
+    """The version the user's inputs show; a newer one made by someone else is read into every input."""
+    a = view.assessment
+    versions = st.session_state.setdefault(_VERSIONS, {})
+    if versions.get(a.id) != a.version and a.id not in st.session_state.get(_CONFLICTS, {}):
+        prefix = key(a.id)
+        for name in [name for name in st.session_state if isinstance(name, str) and name.startswith(prefix)]:
+            del st.session_state[name]
+        versions[a.id] = a.version
+    return versions[a.id]
+
+
+def expected(assessment_id: int) -> int:
+    """The version the user's inputs show; a session that lost it must reload before changing anything."""
+    version = st.session_state.get(_VERSIONS, {}).get(assessment_id)
+    if version is None:
+        raise ConflictError(f"assessment {assessment_id}: reload it before changing it", code="conflict")
+    return version
+
+
+def reload(assessment_id: int) -> None:
+    """Forget the pending conflict and the version seen: the next run reads everything again."""
+    st.session_state.get(_CONFLICTS, {}).pop(assessment_id, None)
+    st.session_state.get(_VERSIONS, {}).pop(assessment_id, None)
+
+
+def attempt(assessment_id: int, where: str, change: Callable[[int], object]) -> bool:
+    """Make a change with the version seen. A new version returned is kept; a conflict waits for a reload;
+    any other refusal is kept for ``show_error(where)``. Returns whether the change was made."""
+    try:
+        outcome = change(expected(assessment_id))
+    except ConflictError as error:  # also when the version seen is unknown
+        st.session_state.setdefault(_CONFLICTS, {})[assessment_id] = error
+        return False
+    except AssessmentError as error:
+        st.session_state.setdefault(_ERRORS, {})[where] = error
+        return False
+    if isinstance(outcome, tuple):  # add_project returns (project id, version)
+        outcome = outcome[-1]
+    if isinstance(outcome, int) and not isinstance(outcome, bool):
+        st.session_state.setdefault(_VERSIONS, {})[assessment_id] = outcome
+    st.session_state.setdefault(_ERRORS, {}).pop(where, None)
+    st.session_state[_SAVED] = (assessment_id, _clock())
+    return True
+
+
+def error_at(where: str) -> AssessmentError | None:
+    """The refusal of the last change made at ``where`` (once)."""
+    return st.session_state.get(_ERRORS, {}).pop(where, None)
+
+
+def show_error(where: str) -> None:
+    if (error := error_at(where)) is not None:
+        session.show(error)
+
+
+def conflict_notice(assessment_id: int) -> bool:
+    """The pending conflict's message and a reload button; whether one is pending."""
+    error = st.session_state.get(_CONFLICTS, {}).get(assessment_id)
+    if error is None:
+        return False
+    session.show(error)
+    if st.button(t("work.reload"), key=f"work_reload_{assessment_id}", type="primary"):
+        reload(assessment_id)
+        st.rerun()
+    return True
+
+
+def saved_notice(assessment_id: int) -> None:
+    saved = st.session_state.get(_SAVED)
+    if saved and saved[0] == assessment_id:
+        st.caption(t("work.saved_at", time=saved[1]))
+
+
+def flash(message: str) -> None:
+    """A message shown once on the next run (after a rerun or page switch)."""
+    st.session_state[_FLASH] = message
+
+
+def show_flash() -> None:
+    if (message := st.session_state.pop(_FLASH, None)) is not None:
+        st.success(message)
+
+
+def _clock() -> str:
+    zone = None
+    try:
+        zone = ZoneInfo(st.context.timezone) if st.context.timezone else None
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = None
+    return datetime.now(zone).strftime("%H:%M:%S")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# What to offer (the services decide)
+
+
+def offered(actor: Actor, a: Assessment) -> list[str]:
+    """The workflow moves the actor's role makes from the assessment's status."""
+    return [move.action for move in workflow.TRANSITIONS
+            if (move.kind, move.source, move.role) == (a.kind, a.status, actor.role)]
+
+
+def editable(actor: Actor, a: Assessment) -> bool:
+    """Whether to show the assessment's inputs enabled: the kind the role answers, in a status that allows it."""
+    return WORKED_ON.get(actor.role) == a.kind and a.status in workflow.EDITABLE[a.kind]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Names in the UI language
+
+
+_MARKUP = re.compile(r"([\\`*_\[\]<>~$:|])")  # Markdown emphasis, links, HTML, maths, emoji codes, tables
+_LINE_MARKUP = re.compile(r"^(\s*)([#>+-]|\d+(?=[.)]))", re.MULTILINE)  # headings, quotes, list items
+
+
+def plain(text: str) -> str:
+    """User text (a name, a title, a comment) put into Markdown, shown as typed: never formatting or a link."""
+    escaped = _MARKUP.sub(r"\\\1", text)
+    return _LINE_MARKUP.sub(lambda m: f"{m.group(1)}{m.group(2)}\\" if m.group(2)[0].isdigit()
+                            else f"{m.group(1)}\\{m.group(2)}", escaped)
+
+
+def status_name(status: str) -> str:
+    return t(f"work.status.{status}")
+
+
+def kind_name(kind: str) -> str:
+    return t(f"work.kind.{kind}")
+
+
+def assessment_label(a: Assessment, enterprise: Organisation) -> str:
+    return t("work.assessment_label", id=a.id, enterprise=enterprise.name, kind=kind_name(a.kind),
+             status=status_name(a.status))
+
+
+def level_label(q: Questionnaire, level: int | None) -> str:
+    if level is None:
+        return NOTHING
+    name = q.level_name(level)(lang())
+    return t("work.level", level=level, name=name) if level >= 1 else name
+
+
+def district_name(code: str | None) -> str:
+    return _named(reference.district, code)
+
+
+def industry_name(code: str | None) -> str:
+    return _named(reference.industry, code, with_code=True)
+
+
+def _named(find, code: str | None, with_code: bool = False) -> str:
+    if not code:
+        return NOTHING
+    try:
+        name = find(code).label(lang())
+    except KeyError:
+        return code
+    return f"{code} {name}" if with_code else name
+
+
+def subdomain_name(q: Questionnaire, code: str | None) -> str:
+    if not code:
+        return NOTHING
+    name = q.node_names.get(code)
+    return f"{code} {name(lang())}" if name else code
+
+
+def enterprise_caption(org: Organisation) -> str:
+    return t("work.enterprise_caption", credit_code=org.credit_code or NOTHING,
+             district=district_name(org.district), industry=industry_name(org.industry))
+
+
+def header(view: AssessmentView, q: Questionnaire) -> None:
+    """Whose assessment this is, of which kind and round, in which status."""
+    a = view.assessment
+    st.subheader(plain(view.enterprise.name))
+    st.caption(enterprise_caption(view.enterprise))
+    st.caption(t("work.assessment_caption", id=a.id, kind=kind_name(a.kind), status=status_name(a.status),
+                 round=t(f"work.round.{a.round}"), provider=view.provider.name if view.provider else NOTHING,
+                 questionnaire=q.title(lang()), version=q.version, profile=t(f"work.production.{a.profile}")))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The questionnaire in order, progress, results
+
+
+def subdomain_order(q: Questionnaire) -> list[str]:
+    """Subdomain codes by element, domain and subdomain as the questionnaire lists them."""
+    elements = {e.code: n for n, e in enumerate(q.elements)}
+    domains = {d.code: n for n, d in enumerate(q.domains)}
+    listed = {sd.code: n for n, sd in enumerate(q.subdomains)}
+    return sorted(listed, key=lambda sd: (elements[q.element_of[q.domain_of[sd]]], domains[q.domain_of[sd]],
+                                          listed[sd]))
+
+
+def items_of(q: Questionnaire, profile: str, subdomain: str) -> list[Item]:
+    return sorted((item for item in q.items_for(profile) if item.subdomain == subdomain),
+                  key=lambda item: (item.level, q.items.index(item)))
+
+
+def progress(view: AssessmentView, q: Questionnaire) -> dict[str, tuple[int, int]]:
+    """Subdomain → (answered, applicable requirements), in questionnaire order (subdomains without any left out)."""
+    counts = {code: [0, 0] for code in subdomain_order(q)}
+    for item in q.items_for(view.assessment.profile):
+        counts[item.subdomain][1] += 1
+        counts[item.subdomain][0] += item.id in view.answers
+    return {code: (done, total) for code, (done, total) in counts.items() if total}
+
+
+def codes_of(view: AssessmentView) -> dict[str, str]:
+    return {item_id: row.code for item_id, row in view.answers.items()}
+
+
+def stored_result(a: Assessment) -> Result | None:
+    """The result the services cached with the assessment (None before the first answer)."""
+    if not a.result:
+        return None
+    try:
+        return Result.model_validate(a.result)
+    except ValueError:
+        return None
+
+
+def result_of(view: AssessmentView, q: Questionnaire) -> Result:
+    """The cached result of the assessment, or its answers scored (unanswered counted as the lowest answer)."""
+    cached = stored_result(view.assessment)
+    if cached is not None:
+        return cached
+    return score(q, codes_of(view), view.assessment.profile, allow_incomplete=True)
+
+
+def radar(q: Questionnaire, series: Iterable[tuple[str, dict[str, float]]]) -> graph_objects.Figure:
+    """A radar of subdomain maturities (0–5), one trace per named series."""
+    order = subdomain_order(q)
+    theta = [subdomain_name(q, code) for code in order]
+    figure = graph_objects.Figure()
+    for name, maturities in series:
+        values = [round(maturities.get(code, 0.0), 2) for code in order]
+        figure.add_trace(graph_objects.Scatterpolar(r=[*values, values[0]], theta=[*theta, theta[0]], name=name,
+                                                    fill="toself", opacity=0.6))
+    figure.update_layout(polar={"radialaxis": {"range": [0, 5], "dtick": 1}}, showlegend=True,
+                         margin={"l": 40, "r": 40, "t": 30, "b": 30}, height=480)
+    return figure
+
+
+def maturities(result: Result) -> dict[str, float]:
+    return {code: sub.maturity for code, sub in result.subdomains.items()}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Files: the report, the offline template, imports
+
+
+def report_bytes(services: Services, view: AssessmentView, q: Questionnaire, language: str) -> bytes:
+    """The diagnostic report workbook of ``view`` (with the peer figures), built when asked for."""
+    peers = peer_stats(services.store, view.enterprise.id, view.assessment.id)
+    return report.write(report.from_view(view, q, peers), lang=language)
+
+
+ENTERPRISE_FIELDS = ("name", "credit_code", "district", "industry", "size_class", "production_type", "contact_name",
+                     "contact_phone", "contact_email")
+PROFILE_FIELDS = ("employees", "revenue_band", "main_products", "nc_rate", "networking_rate", "data_collection_rate",
+                  "systems", "other_systems", "industrial_platform", "cybersecurity")
+
+
+def template_bytes(view: AssessmentView, q: Questionnaire, language: str, with_answers: bool = False) -> bytes:
+    """The offline interview template of the assessment's questionnaire and profile, made for this assessment
+    (its import comes back here), with the enterprise filled in and, when asked, the answers saved so far."""
+    enterprise = {name: getattr(view.enterprise, name) for name in ENTERPRISE_FIELDS}
+    if view.profile is not None:
+        enterprise |= {name: getattr(view.profile, name) for name in PROFILE_FIELDS}
+    enterprise = {name: value for name, value in enterprise.items() if value not in (None, "", {})}
+    answers = {item_id: {"code": row.code, "note": row.note, "evidence": row.evidence}
+               for item_id, row in view.answers.items()} if with_answers else None
+    return build_template(q, lang=language, profile=view.assessment.profile, enterprise=enterprise, answers=answers,
+                          assessment_id=view.assessment.id)
+
+
+@dataclass
+class Imported:
+    """The outcome of one uploaded workbook: where it went, or why nothing of it was imported."""
+
+    name: str
+    assessment_id: int | None = None
+    answers: int = 0
+    new_enterprise: bool = False
+    error: AssessmentError | None = None
+
+
+def import_uploads(services: Services, actor: Actor, files: Iterable[tuple[str, bytes]]) -> list[Imported]:
+    """Each uploaded file (.xlsx, or a .zip of them) on its own, all or nothing, as the signed-in actor."""
+    outcomes: list[Imported] = []
+    for name, data in files:
+        try:
+            members = [(f"{name}/{member}", outcome) for member, outcome in read_zip(data, name)] \
+                if name.lower().endswith(".zip") else [(name, read_template(data, name))]
+        except AssessmentError as error:
+            members = [(name, error)]
+        for member, filled in members:
+            if isinstance(filled, AssessmentError):
+                outcomes.append(Imported(member, error=filled))
+                continue
+            try:
+                assessment_id, new = services.import_filled(
+                    actor, questionnaire_id=filled.questionnaire_id, profile=filled.profile,
+                    enterprise=filled.enterprise, answers=filled.answers, facts=filled.profile_fields or None,
+                    assessment_id=filled.assessment_id)
+            except AssessmentError as error:
+                outcomes.append(Imported(member, error=error))  # the page names the file above its refusal
+                continue
+            outcomes.append(Imported(member, assessment_id, len(filled.answers), new))
+    return outcomes
