@@ -21,6 +21,16 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar = {dict[str, Any]: JSON, list[str]: JSON}
 
 
+class SignInSession(Base):
+    """A signed-in browser: the hash of the token its cookie holds (never the token itself)."""
+
+    __tablename__ = "sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    last_seen: Mapped[datetime] = mapped_column(default=now)
+
+
 class Organisation(Base):
     """An enterprise (企业), a service provider (服务商) or a bureau (工信局)."""
 
@@ -184,4 +194,4 @@ class AuditEntry(Base):
 
 
 __all__ = ["Answer", "Assessment", "AuditEntry", "Base", "Confirmation", "EnterpriseProfile", "Maturity",
-           "Organisation", "Project", "Review", "User", "now"]
+           "Organisation", "Project", "Review", "SignInSession", "User", "now"]

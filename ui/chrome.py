@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import session
 from ui.i18n import LANGUAGES, t
 
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
 
 
 def sidebar() -> None:
+    session.keep_cookie()
     with st.sidebar:
         st.radio("语言 / Language", LANGUAGES, key="lang", format_func=LANGUAGE_NAMES.get, horizontal=True)
         current = st.session_state.get("actor")

@@ -1,7 +1,8 @@
-"""The signed-in state of one browser tab: who acts, until when, and the services they act through.
+"""The signed-in state of a browser: who acts, until when, and the services they act through.
 
-Session state lives in memory for one tab; everything that must survive a refresh is in the database.
-A session ends after SESSION_TIMEOUT without activity.
+Session state lives in memory for one tab, so the sign-in itself is kept in the database: the browser holds a
+random token in a cookie (only its hash is stored) and a refresh, a new tab or a restarted server picks the
+sign-in up again from it. A sign-in ends after SESSION_TIMEOUT without activity, or on signing out.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
+from assessment import accounts
 from assessment.accounts import Actor
 from assessment.db import Store
 from assessment.errors import AssessmentError
@@ -30,14 +32,20 @@ def services() -> Services:
     return _services(os.environ.get("ASSESSMENT_DB_URL"))
 
 
+COOKIE = "assessment_session"
+
+
 def actor() -> Actor | None:
-    """The signed-in actor, or None when nobody is signed in or the session has expired."""
+    """The signed-in actor, or None when nobody is signed in or the sign-in has expired."""
     current = st.session_state.get("actor")
-    if current is None:
-        return None
-    last = st.session_state.get("last_seen")
     now = datetime.now(UTC)
-    if last is not None and now - last > SESSION_TIMEOUT:
+    if current is None:
+        token = st.context.cookies.get(COOKIE)
+        current = accounts.resume_session(services().store, token, SESSION_TIMEOUT) if token else None
+        if current is None:
+            return None
+        st.session_state.update(actor=current, token=token)
+    elif now - st.session_state.get("last_seen", now) > SESSION_TIMEOUT:
         sign_out()
         st.session_state["expired"] = True
         return None
@@ -46,15 +54,29 @@ def actor() -> Actor | None:
 
 
 def sign_in(signed_in: Actor) -> None:
-    st.session_state["actor"] = signed_in
-    st.session_state["last_seen"] = datetime.now(UTC)
+    token = accounts.open_session(services().store, signed_in)
+    st.session_state.update(actor=signed_in, token=token, last_seen=datetime.now(UTC), cookie=token)
     st.session_state.pop("expired", None)
 
 
 def sign_out() -> None:
+    token = st.session_state.get("token")
+    if token:
+        accounts.close_session(services().store, token)
     for key in list(st.session_state):
         if key != "lang":
             del st.session_state[key]
+    st.session_state["cookie"] = ""  # the browser forgets the token on the next run
+
+
+def keep_cookie() -> None:
+    """Hand a new (or emptied) sign-in token to the browser; called by the page chrome on every run."""
+    token = st.session_state.pop("cookie", None)
+    if token is None:
+        return
+    max_age = int(SESSION_TIMEOUT.total_seconds()) if token else 0
+    st.html(f"<script>document.cookie = '{COOKIE}={token}; path=/; max-age={max_age}; SameSite=Strict';</script>",
+            unsafe_allow_javascript=True)
 
 
 def require_actor() -> Actor:
