@@ -41,7 +41,9 @@ def actor() -> Actor | None:
     now = datetime.now(UTC)
     if current is None:
         token = st.context.cookies.get(COOKIE)
-        current = accounts.resume_session(services().store, token, SESSION_TIMEOUT) if token else None
+        if not isinstance(token, str) or not token:  # no cookie (or a test harness without cookies)
+            return None
+        current = accounts.resume_session(services().store, token, SESSION_TIMEOUT)
         if current is None:
             return None
         st.session_state.update(actor=current, token=token)
