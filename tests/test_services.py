@@ -205,3 +205,18 @@ def test_the_command_line_operator_finds_what_is_missing(world_store):
     from assessment.services import NotFoundError
     with pytest.raises(NotFoundError, match="no assessment 99999"):
         services.get_assessment(Actor.operator(), 99999)
+
+
+def test_a_sign_in_token_resumes_until_idle_or_closed(world_store):
+    services, w = world_store
+    store = services.store
+    token = accounts.open_session(store, w.provider_a)
+    assert accounts.resume_session(store, token, timedelta(minutes=30)) == w.provider_a
+    assert accounts.resume_session(store, "forged", timedelta(minutes=30)) is None
+    assert accounts.resume_session(store, token, timedelta(seconds=-1)) is None  # idle too long: gone
+    assert accounts.resume_session(store, token, timedelta(minutes=30)) is None
+    token = accounts.open_session(store, w.provider_a)
+    accounts.close_session(store, token)
+    assert accounts.resume_session(store, token, timedelta(minutes=30)) is None
+    services.set_user_active(w.admin, w.provider_a.user_id, False)
+    assert accounts.resume_session(store, accounts.open_session(store, w.provider_a), timedelta(minutes=30)) is None
