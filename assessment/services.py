@@ -182,8 +182,10 @@ class Services:
                 query = query.where(Organisation.district == district)
             if industry:
                 query = query.where(Organisation.industry == industry)
-            if search:
-                query = query.where(Organisation.name.contains(search.strip()) | (Organisation.credit_code == search))
+            if search and search.strip():
+                search = search.strip()
+                query = query.where(Organisation.name.contains(search)
+                                    | (Organisation.credit_code == search.replace(" ", "").upper()))
             return list(db.scalars(query.order_by(Organisation.name)))
 
     def list_providers(self, actor: Actor) -> list[Organisation]:
@@ -385,8 +387,9 @@ class Services:
             _audit(db, actor, "remove_project", "assessment", a.id, before, None)
             return a.version
 
-    def set_project_status(self, actor: Actor, project_id: int, status: str, start_date: date | None = None) -> None:
-        """After approval the enterprise records whether a recommended project started or was completed."""
+    def set_project_status(self, actor: Actor, project_id: int, status: str, start_date: date | None = None) -> int:
+        """After approval the enterprise records whether a recommended project started or was completed;
+        returns the assessment's new version."""
         with self.store.write() as db:
             project = _get(db, Project, project_id, "project", actor)
             a = _locked(db, project.assessment_id)
@@ -400,6 +403,7 @@ class Services:
             _bump(a)
             _audit(db, actor, "project_status", "assessment", a.id, before,
                    {"project_id": project.id, "status": project.status, "start_date": _json(project.start_date)})
+            return a.version
 
     def move(self, actor: Actor, assessment_id: int, action: str, *, expected_version: int,
              provider_id: int | None = None, rating: int | None = None, comment: str | None = None,
