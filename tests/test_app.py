@@ -74,8 +74,8 @@ def test_each_role_reaches_its_own_pages_and_no_others(app_world, role):
     app.session_state["actor"] = actor
     app.run()
     assert not app.exception
-    mine = {name for name, _ in ROLE_PAGES[role]}
-    for name in sorted({name for pages in ROLE_PAGES.values() for name, _ in pages}):
+    mine = set(ROLE_PAGES[role])
+    for name in sorted({name for pages in ROLE_PAGES.values() for name in pages}):
         if name in mine:
             app.switch_page(f"ui/pages/{name}.py").run()
             assert not app.exception, (role, name, app.exception)

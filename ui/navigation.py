@@ -10,23 +10,26 @@ from ui.i18n import t
 PAGES = "ui/pages"
 
 
-def page(name: str, icon: str, default: bool = False) -> st.Page:
-    return st.Page(f"{PAGES}/{name}.py", title=t(f"nav.{name}"), icon=icon, url_path=name, default=default)
+def page(name: str, default: bool = False) -> st.Page:
+    return st.Page(f"{PAGES}/{name}.py", title=t(f"nav.{name}"), icon=f":material/{ICONS[name]}:", url_path=name,
+                   default=default)
 
 
-ROLE_PAGES: dict[str, list[tuple[str, str]]] = {
-    "bureau_admin": [("dashboard", "📊"), ("review", "✅"), ("requests", "📥"), ("organisations", "🏢"),
-                     ("users", "👥"), ("downloads", "⬇️")],
-    "bureau_analyst": [("dashboard", "📊"), ("downloads", "⬇️")],
-    "provider_user": [("enterprises", "🏭"), ("interview", "📝"), ("results", "📈"), ("files", "📂")],
-    "enterprise_user": [("assessments", "🗂️"), ("interview", "📝"), ("results", "📈"), ("files", "📂")],
+ICONS = {"dashboard": "monitoring", "review": "fact_check", "requests": "assignment_ind", "organisations": "apartment",
+         "users": "group", "downloads": "download", "enterprises": "factory", "interview": "edit_note",
+         "results": "insights", "files": "folder_open", "assessments": "inventory_2", "setup": "settings",
+         "sign_in": "login", "account": "person"}
+ROLE_PAGES: dict[str, list[str]] = {
+    "bureau_admin": ["dashboard", "review", "requests", "organisations", "users", "downloads"],
+    "bureau_analyst": ["dashboard", "downloads"],
+    "provider_user": ["enterprises", "interview", "results", "files"],
+    "enterprise_user": ["assessments", "interview", "results", "files"],
 }
 
 
 def pages_for(actor: Actor | None, needs_setup: bool) -> list[st.Page]:
     if needs_setup:
-        return [page("setup", "🛠️", default=True)]
+        return [page("setup", default=True)]
     if actor is None:
-        return [page("sign_in", "🔑", default=True)]
-    listed = [page(name, icon, default=(k == 0)) for k, (name, icon) in enumerate(ROLE_PAGES[actor.role])]
-    return [*listed, page("account", "👤")]
+        return [page("sign_in", default=True)]
+    return [*(page(name, default=(k == 0)) for k, name in enumerate(ROLE_PAGES[actor.role])), page("account")]
