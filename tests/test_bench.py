@@ -11,3 +11,12 @@ def test_the_scoring_benchmark_runs_and_reports_every_figure():
     levels = [int(n) for n in rows[-1]["value"].split(" / ")]
     assert sum(levels) == 2_000
     assert levels[4] > 0
+
+
+def test_the_interview_benchmark_runs(monkeypatch):
+    from bench.interview import measure as interview
+
+    monkeypatch.setenv("ASSESSMENT_DB_URL", "sqlite://")  # replaced by the benchmark's own database
+    rows = interview(repeats=3)
+    assert [row["figure"] for row in rows] == ["rerun after answering (save included)", "rerun of an empty script",
+                                               "ratio"]
