@@ -110,8 +110,17 @@ def test_a_diagnosis_from_the_interview_to_the_report(page: Page, browser, strea
     expect(enterprise.get_by_text("已确认诊断并完成评分，谢谢！")).to_be_visible(timeout=30_000)
     assert services.get_assessment(w.admin, d).confirmation.rating == 5
 
-    # The bureau approves; the report downloads and opens.
-    services.move(w.admin, d, "approve", expected_version=services.get_assessment(w.admin, d).assessment.version)
+    # The bureau approves in its review queue; the report downloads and opens.
+    bureau = browser.new_context().new_page()
+    sign_in(bureau, server, "admin", "review")
+    bureau.get_by_role("combobox", name="打开诊断").click()
+    bureau.get_by_role("option", name=f"#{d} · 企业1 · 服务商甲").click()
+    ready(bureau)
+    shot(bureau, "review")
+    bureau.get_by_role("button", name="通过", exact=True).click()
+    ready(bureau)
+    expect(bureau.get_by_text(f"诊断 #{d} 已通过。")).to_be_visible(timeout=30_000)
+    assert services.get_assessment(w.admin, d).assessment.status == "approved"
     page.goto(f"{server.url}/files?assessment={d}")
     ready(page)
     with page.expect_download() as download:
