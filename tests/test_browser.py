@@ -57,6 +57,8 @@ def sign_in(page: Page, server, username: str, then: str = "") -> None:
     page.get_by_role("button", name="登录").click()
     ready(page)
     expect(page.get_by_role("heading", name="登录")).to_have_count(0, timeout=30_000)
+    # The browser holds the sign-in once the page has handed it the token; only then may we navigate away.
+    page.wait_for_function("document.cookie.includes('assessment_session=')", timeout=30_000)
     if then:
         page.goto(f"{server.url}/{then}")
         ready(page)
