@@ -41,6 +41,7 @@ def test_setup_sign_in_and_language(page: Page, streamlit_app):
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_role("heading", name="统计总览")).to_be_visible(timeout=30_000)
     shot(page, "dashboard-zh")
+    page.wait_for_function("document.cookie.includes('assessment_session=')", timeout=30_000)
     page.reload()  # the sign-in lives in the database, the browser keeps its token
     ready(page)
     expect(page.get_by_role("heading", name="统计总览")).to_be_visible(timeout=30_000)
