@@ -210,19 +210,19 @@ def test_the_new_aggregates_agree_with_analytics_on_both_databases(world_store):
     store = services.store
     for actor in (world.admin, world.analyst):
         for filters in (analytics.NO_FILTERS, Filters(size_class="small"), Filters(status="approved")):
-            heatmap = bureau.domain_heatmap(store, actor, filters)
+            heatmap = analytics.domain_heatmap(store, actor, filters)
             expected = analytics.domain_means_by_district(store, actor, filters)
             assert list(heatmap.districts) == [row.key for row in expected.rows]
             for means, row in zip(heatmap.means, expected.rows, strict=True):
                 assert means == pytest.approx(tuple(row.means[d] for d in expected.domains))
-            months = bureau.monthly_trend(store, actor, filters)
+            months = analytics.monthly_trend(store, actor, filters)
             assert sum(m.diagnoses for m in months) == sum(analytics.status_counts(store, actor, filters).values())
             assert [m.label for m in months] == sorted(m.label for m in months)
             rows = list(analytics.enterprise_rows(store, actor, filters))
-            assert bureau.started_projects(store, actor, filters) == sum(
+            assert analytics.started_projects(store, actor, filters) == sum(
                 1 for row in rows if row.level is not None and row.projects_started > 0)
         performance = {p.provider_id: p.name for p in analytics.provider_performance(store, actor)}
-        assert bureau.provider_choices(store, actor) == dict(sorted(performance.items(), key=lambda p: (p[1], p[0])))
+        assert analytics.provider_choices(store, actor) == dict(sorted(performance.items(), key=lambda p: (p[1], p[0])))
 
 
 def test_an_analyst_sees_only_gusu_and_no_write_buttons(bureau_db):

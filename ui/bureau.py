@@ -1,10 +1,7 @@
 """What the bureau pages share: the page guard, labels of codes in the UI language, the dashboard's filter bar,
 the cached aggregates of the dashboard, flash messages after a change, and the download builders.
 
-Aggregates run in the database. Most are ``assessment.analytics`` functions; the few the dashboard needs beyond
-them (started projects, the monthly trend, the district × domain heatmap, the providers to filter by) are composed
-here from analytics' scoped selects, so every one of them is narrowed to what the actor may read — no query here
-goes around ``permissions.scope``.
+Aggregates run in the database, in ``assessment.analytics`` (every one narrowed by ``permissions.scope``).
 
 Caching: ``aggregate`` keeps results for CACHE_TTL seconds in ``st.cache_data``, keyed by the database URL, the
 actor's *scope* (role, organisation, districts — everything ``permissions.scope`` looks at) and the filters. Two
@@ -17,18 +14,13 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import threading
-from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
 import streamlit as st
-from sqlalchemy import case, extract, func, select
-from sqlalchemy.orm import aliased
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from assessment import analytics, reference
@@ -36,7 +28,6 @@ from assessment.accounts import Actor
 from assessment.analytics import NO_FILTERS, Filters
 from assessment.db import Store
 from assessment.errors import AssessmentError
-from assessment.models import Assessment, Maturity, Organisation, Project
 from assessment.questionnaire import by_id
 from assessment.workflow import DIAGNOSIS, STATUSES
 from reports.bureau import write_bureau_workbook
@@ -46,7 +37,6 @@ from ui.i18n import lang, t
 from ui.navigation import ROLE_PAGES
 
 CACHE_TTL = 300  # seconds a dashboard figure is reused
-HEATMAP_PARTS = 2  # the heatmap's maturities are read in this many parts at once (the machine has two cores)
 FILTER_KEYS = ("district", "industry", "size_class", "provider_id", "status", "since", "until")
 DASH = "—"
 T = TypeVar("T")
@@ -168,125 +158,14 @@ def day(value: Any) -> str:
 # -- new aggregates (composed from analytics' scoped selects) -------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Month:
-    year: int
-    month: int
-    diagnoses: int  # diagnoses created in the month
-    scored: int  # … of which carry a handed-in level
-    mean_level: float | None  # mean level of those
-
-    @property
-    def label(self) -> str:
-        return f"{self.year:04d}-{self.month:02d}"
-
-
-@dataclass(frozen=True)
-class Heatmap:
-    """Mean maturity (0–5) per district and domain over each enterprise's latest scored diagnosis: the mean of
-    the maturity rows of the domain's subdomains (the same figure as ``analytics.domain_means``)."""
-
-    domains: tuple[str, ...]  # domain codes in questionnaire order
-    districts: tuple[str | None, ...]  # in the order of the district list
-    means: tuple[tuple[float | None, ...], ...]  # one row per district, one value per domain
-
-
-def started_projects(db: Store, actor: Actor, filters: Filters = NO_FILTERS) -> int:
-    """Enterprises with a scored diagnosis in the selection where a recommended project was started (or
-    completed) — the numerator of the share that started a project."""
-    started = select(Project.assessment_id).where(Project.status.in_(analytics.STARTED_PROJECT))
-    query = (analytics.scoped_diagnoses(actor, filters, func.count(func.distinct(Assessment.enterprise_id)))
-             .where(analytics._scored(), Assessment.id.in_(started)))
-    with analytics.reading(db) as session_:
-        return int(session_.scalar(query) or 0)
-
-
-def monthly_trend(db: Store, actor: Actor, filters: Filters = NO_FILTERS) -> list[Month]:
-    """Diagnoses per month of creation, and the mean level of those that carry a handed-in level."""
-    year, month = extract("year", Assessment.created_at), extract("month", Assessment.created_at)
-    scored = analytics._scored()
-    query = (analytics.scoped_diagnoses(actor, filters, year, month, func.count(),
-                                        func.count(case((scored, 1))), func.avg(case((scored, Assessment.level))))
-             .group_by(year, month).order_by(year, month))
-    with analytics.reading(db) as session_:
-        return [Month(int(y), int(m), n, k, None if mean is None else float(mean))
-                for y, m, n, k, mean in session_.execute(query)]
-
-
-def domain_heatmap(db: Store, actor: Actor, filters: Filters = NO_FILTERS) -> Heatmap:
-    """District × domain means: district × subdomain sums and counts of the maturities of the latest scored
-    diagnoses, grouped in the database (on one text key, district|subdomain, which sorts faster than two), then
-    added up per domain here from those 20 × districts rows. Lighter than ``analytics.domain_tables``, which also
-    splits by industry and counts enterprises. Over a Store the enterprises are split into HEATMAP_PARTS ranges of
-    id (each enterprise wholly in one, so "latest" is unchanged) read at once."""
-    q = by_id(analytics.DEFAULT_QUESTIONNAIRE)
-    bounds: list[int] = []
-    if isinstance(db, Store) and HEATMAP_PARTS > 1:
-        with analytics.reading(db) as session_:
-            low, high = session_.execute(select(func.min(Organisation.id), func.max(Organisation.id))).one()
-        if low is not None:
-            bounds = [low + (high - low + 1) * k // HEATMAP_PARTS for k in range(1, HEATMAP_PARTS)]
-
-    def part(k: int) -> list:
-        where = []
-        if k > 0:
-            where.append(Assessment.enterprise_id >= bounds[k - 1])
-        if k < len(bounds):
-            where.append(Assessment.enterprise_id < bounds[k])
-        latest = analytics._latest(actor, filters, *where)
-        key = (func.coalesce(latest.c.district, "") + "|" + Maturity.subdomain).label("cell")
-        query = (select(key, func.sum(Maturity.value), func.count(Maturity.value))
-                 .select_from(latest).join(Maturity, Maturity.assessment_id == latest.c.assessment_id)
-                 .where(latest.c.questionnaire_id == q.id)
-                 .group_by(key))
-        with analytics.reading(db) as session_:
-            return session_.execute(query).all()
-
-    sums: dict[str | None, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    counts: dict[str | None, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for rows in concurrently([lambda k=k: part(k) for k in range(len(bounds) + 1)]):
-        for cell, total, n in rows:
-            district, _, subdomain = cell.rpartition("|")
-            domain = q.domain_of.get(subdomain)
-            if domain is not None:
-                sums[district or None][domain] += float(total)
-                counts[district or None][domain] += n
-    domains = tuple(d.code for d in q.domains)
-    districts = tuple(analytics._ordered(counts, "district"))
-    return Heatmap(domains, districts, tuple(
-        tuple(sums[k][d] / counts[k][d] if counts[k][d] else None for d in domains) for k in districts))
-
-
-def provider_choices(db: Store, actor: Actor, filters: Filters = NO_FILTERS) -> dict[int, str]:
-    """The providers with a diagnosis the actor may read (id → name), for the provider filter; one EXISTS per
-    provider, so it takes milliseconds. ``filters`` is ignored: the choice must not depend on itself."""
-    provider = aliased(Organisation, name="provider")
-    readable = analytics.scoped_diagnoses(actor, NO_FILTERS, Assessment.id).where(Assessment.provider_id == provider.id)
-    query = (select(provider.id, provider.name).where(provider.kind == "provider", readable.exists())
-             .order_by(provider.name, provider.id))
-    with analytics.reading(db) as session_:
-        return {row[0]: row[1] for row in session_.execute(query)}
-
-
 AGGREGATES: dict[str, Callable[[Store, Actor, Filters], Any]] = {
     "levels": analytics.level_distribution,
     "providers": analytics.provider_performance,
-    "started": started_projects,
-    "trend": monthly_trend,
-    "heatmap": domain_heatmap,
-    "provider_choices": provider_choices,
+    "started": analytics.started_projects,
+    "trend": analytics.monthly_trend,
+    "heatmap": analytics.domain_heatmap,
+    "provider_choices": analytics.provider_choices,
 }
-
-
-def concurrently(calls: list[Callable[[], T]]) -> list[T]:
-    """Run independent reads at once, each in its own thread (and so its own database session): SQLite in WAL
-    mode and PostgreSQL serve concurrent readers, and the driver releases the GIL while a query runs, so on two
-    cores two queries take about the time of one. Results in the order of ``calls``; the first error raises."""
-    if len(calls) <= 1:
-        return [call() for call in calls]
-    with ThreadPoolExecutor(max_workers=len(calls), thread_name_prefix="bureau-read") as pool:
-        futures = [pool.submit(call) for call in calls]
-        return [future.result() for future in futures]
 
 
 def scope_key(actor: Actor) -> tuple:
