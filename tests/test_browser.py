@@ -5,13 +5,16 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from assessment.services import Services
-from tests.conftest import PASSWORD, SCREENSHOTS, build_world
+from tests.conftest import PASSWORD, SCREENSHOTS, build_world, credit_code
 
 pytestmark = pytest.mark.browser
 
 
-def ready(page: Page) -> None:
-    """Streamlit is connected and has finished running the script."""
+def ready(page: Page, settle_ms: int = 0) -> None:
+    """Streamlit is connected and has finished running the script. ``settle_ms`` first leaves time for a rerun
+    that an input has just asked for to begin (until it begins, the page still reads "not running")."""
+    if settle_ms:
+        page.wait_for_timeout(settle_ms)
     page.wait_for_selector("[data-testid='stApp'][data-test-connection-state='CONNECTED']", timeout=30_000)
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=30_000)
 
@@ -137,3 +140,77 @@ def test_a_diagnosis_from_the_interview_to_the_report(page: Page, browser, strea
     ready(page)
     expect(page.get_by_role("button", name="Download the report")).to_be_visible(timeout=30_000)
     shot(page, "files-en")
+
+
+def pick(page, where, label: str, option: str) -> None:
+    """Choose an option of a Streamlit selectbox (a combobox named by its label) and wait for the rerun."""
+    box = where.get_by_role("combobox", name=label)
+    box.click()
+    box.fill(option)  # long lists are virtual: typing brings the option into the list
+    page.get_by_role("option").filter(has_text=option).first.click()
+    ready(page, settle_ms=400)
+
+
+def type_in(page, where, label: str, text: str) -> None:
+    """Type into a text field and press Enter, so the app takes the value and reruns before the next step."""
+    field = where.get_by_label(label, exact=True)
+    field.fill(text)
+    field.press("Enter")
+    ready(page, settle_ms=400)
+
+
+def test_the_bureau_registers_a_provider_an_enterprise_and_their_users(page: Page, streamlit_app):
+    server, store = streamlit_app
+    services = Services(store)
+    admin = services.set_up("苏州市工业和信息化局", "admin", "管理员", PASSWORD)
+    sign_in(page, server, "admin", "organisations")
+
+    page.get_by_role("tab", name="新增服务商").click()
+    panel = page.get_by_role("tabpanel", name="新增服务商")
+    type_in(page, panel, "名称", "苏州智造诊断服务有限公司")
+    panel.get_by_role("button", name="新增服务商").click()
+    expect(page.get_by_text("已新增 苏州智造诊断服务有限公司")).to_be_visible(timeout=30_000)
+
+    ready(page, settle_ms=400)
+    panel = page.get_by_role("tabpanel", name="新增企业")
+
+    def in_tab(step, *args):
+        # Make sure the form's tab is the open one before each step: a rerun still on its way from the step
+        # before can show the first tab again.
+        page.get_by_role("tab", name="新增企业").click()
+        step(page, panel, *args)
+
+    in_tab(type_in, "名称", "苏州精密机械有限公司")
+    in_tab(type_in, "统一社会信用代码", credit_code(42))
+    in_tab(pick, "区县", "姑苏区")
+    in_tab(pick, "行业", "通用设备制造业")
+    in_tab(pick, "企业规模", "中型")
+    in_tab(pick, "生产类型", "离散型")
+    shot(page, "new-enterprise")
+    page.get_by_role("tab", name="新增企业").click()
+    panel.get_by_role("button", name="新增企业").click()
+    expect(page.get_by_text("已新增 苏州精密机械有限公司")).to_be_visible(timeout=30_000)
+    enterprises = services.list_enterprises(admin)
+    assert [(e.name, e.district, e.industry) for e in enterprises] == [("苏州精密机械有限公司", "gusu", "C34")]
+    assert [p.name for p in services.list_providers(admin)] == ["苏州智造诊断服务有限公司"]
+
+    # Their accounts, then each signs in.
+    for username, role, organisation in (("zhang", "服务商诊断人员", "苏州智造诊断服务有限公司"),
+                                         ("wang", "企业用户", "苏州精密机械有限公司")):
+        page.goto(f"{server.url}/users")
+        ready(page)
+        type_in(page, page, "用户名", username)
+        type_in(page, page, "姓名", username)
+        pick(page, page, "角色", role)
+        if role == "企业用户":
+            type_in(page, page, "查找企业（名称或统一社会信用代码）", "苏州精密")
+        pick(page, page, "所属机构", organisation)
+        type_in(page, page, "初始密码", PASSWORD)
+        type_in(page, page, "再次输入密码", PASSWORD)
+        page.get_by_role("button", name="新增用户").click()
+        expect(page.get_by_text(f"已新增用户 {username}。")).to_be_visible(timeout=30_000)
+    shot(page, "users")
+    for username, heading in (("zhang", "我的企业"), ("wang", "我的评估")):
+        other = page.context.browser.new_context().new_page()
+        sign_in(other, server, username)
+        expect(other.get_by_role("heading", name=heading)).to_be_visible(timeout=30_000)

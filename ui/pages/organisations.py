@@ -78,7 +78,7 @@ def forget(prefix: str) -> None:
 
 tab_enterprises, tab_providers, tab_new_enterprise, tab_new_provider = st.tabs(
     [t("bureau.org.tab_enterprises"), t("bureau.org.tab_providers"), t("bureau.org.tab_new_enterprise"),
-     t("bureau.org.tab_new_provider")])
+     t("bureau.org.tab_new_provider")], key="org_tabs")  # a key keeps the open tab across reruns
 
 with tab_enterprises:
     row = st.columns(3)
