@@ -28,6 +28,7 @@ def read_user_text(path: Path, error: type[AssessmentError]) -> str:
     except FileNotFoundError:
         raise error(f"{path}: no such file") from None
     except UnicodeDecodeError as exc:
-        raise error(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        line = exc.object[: exc.start].count(b"\n") + 1  # so that the editor can jump there
+        raise error(f"{path}:{line}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise error(f"{path}: cannot be read ({exc.strerror})") from None

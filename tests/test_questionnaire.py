@@ -160,7 +160,7 @@ def test_messages_carry_the_line_of_the_problem(tmp_path):
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("id: [unclosed", "q.yaml:1: not valid YAML"),
-    ("- a list\n- not a mapping\n", "q.yaml: the file must hold a mapping"),
+    ("- a list\n- not a mapping\n", "q.yaml:1: (top): the file must hold a mapping"),
     (MINI.read_text(encoding="utf-8") + "version: '0.2'\n", "version: key given twice"),
 ])
 def test_unreadable_yaml_is_named(text, expected):
