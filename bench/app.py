@@ -9,11 +9,11 @@ the server does it, without a browser), timed with ``time.perf_counter``.
 - **interview**: one rerun after answering a question, bar ≤ 100 ms — measured by ``bench/interview.py``;
   ``measure_interview`` is the hook that lists it here too.
 
-The database is a demo database (``assessment.demo.generate``), shared with ``bench/bureau.py``: ``--db`` names one
-to reuse (a path or a ``sqlite:///`` URL); without it ``data/bench/bureau-N.db`` is used and built when missing
-(for 100,000 enterprises that takes several minutes, once).
+The database is the cached demo database of ``bench/demo_db.py``, shared with ``bench/bureau.py`` and
+``bench/reports.py`` (built once, several minutes for 100,000 enterprises, then reused), or the one ``--db`` names (a
+path or a URL).
 
-    python bench/app.py [--enterprises N] [--db PATH] [--repeats R] [--only dashboard|interview]
+    python bench/app.py [--enterprises N] [--db PATH] [--cache DIR] [--repeats R] [--only dashboard|interview]
 """
 
 from __future__ import annotations
@@ -37,8 +37,9 @@ from assessment.accounts import Actor
 from assessment.analytics import NO_FILTERS
 from assessment.db import Store
 from assessment.models import Assessment, User
-from bench.bureau import database_url, ensure_database
-from bench.table import print_table
+from bench.bureau import database_url
+from bench.demo_db import DEFAULT_CACHE
+from bench.table import print_table, row
 from ui import bureau
 from ui.i18n import words
 
@@ -49,6 +50,9 @@ INTERVIEW_BAR_S = 0.100
 DEFAULT_ENTERPRISES = 100_000
 TAB_KEY = "bureau_dashboard_tab"  # the dashboard's lazy tabs (ui/pages/dashboard.py)
 TABS = ("tab_levels", "tab_heatmap", "tab_trend", "tab_providers")
+FIGURES = {"dashboard.opens": "dashboard rerun, uncached, as it opens",
+           **{f"dashboard.{tab.removeprefix('tab_')}": f"dashboard rerun, uncached, {tab.removeprefix('tab_')} tab open"
+              for tab in TABS[1:]}}
 
 
 def first_admin(url: str) -> tuple[Actor, int]:
@@ -79,11 +83,12 @@ def _timed_runs(app: AppTest, repeats: int, uncached: bool, prepare: Callable[[]
     return seconds
 
 
-def _row(figure: str, seconds: list[float], bar: float | None, judged: bool) -> dict:
+def _row(key: str, figure: str, seconds: list[float], bar: float | None, judged: bool, size: str) -> dict:
     median = statistics.median(seconds)
     value = f"{median * 1000:,.0f} ms (median of {len(seconds)}; max {max(seconds) * 1000:,.0f} ms)"
-    return {"figure": figure, "value": value, "bar": f"≤ {bar * 1000:,.0f} ms" if bar else "",
-            "ok": (median <= bar) if bar and judged else None}
+    bar_text = "" if not bar else (f"≤ {bar:g} s" if bar >= 1 else f"≤ {bar * 1000:,.0f} ms")
+    return row(key, figure, value, bar_text,
+               (median <= bar) if bar and judged else None, size=size)
 
 
 def measure_dashboard(url: str, repeats: int = 5) -> list[dict]:
@@ -96,17 +101,19 @@ def measure_dashboard(url: str, repeats: int = 5) -> list[dict]:
     app.switch_page("ui/pages/dashboard.py")
     _timed_runs(app, 1, uncached=True)
     labels = [words("zh")[f"bureau.dash.{tab}"] for tab in TABS]
-    n = f"{assessments:,} assessments"
-    rows = [_row(f"dashboard rerun, uncached, as it opens ({n})", _timed_runs(app, repeats, uncached=True),
-                 DASHBOARD_BAR_S, judged)]
+    size = f"{assessments:,} assessments"
+    rows = [_row("dashboard.opens", FIGURES["dashboard.opens"], _timed_runs(app, repeats, uncached=True),
+                 DASHBOARD_BAR_S, judged, size)]
     for tab, label in zip(TABS[1:], labels[1:], strict=True):
         def open_tab(label: str = label) -> None:
             app.session_state[TAB_KEY] = label
-        rows.append(_row(f"dashboard rerun, uncached, {tab.removeprefix('tab_')} tab open",
-                         _timed_runs(app, repeats, uncached=True, prepare=open_tab), DASHBOARD_BAR_S, judged))
+        key = f"dashboard.{tab.removeprefix('tab_')}"
+        rows.append(_row(key, FIGURES[key], _timed_runs(app, repeats, uncached=True, prepare=open_tab),
+                         DASHBOARD_BAR_S, judged, size))
     app.session_state[TAB_KEY] = labels[0]
     app.run()
-    rows.append(_row("dashboard rerun, cached", _timed_runs(app, repeats, uncached=False), None, judged))
+    rows.append(_row("dashboard.cached", "dashboard rerun, cached", _timed_runs(app, repeats, uncached=False), None,
+                     judged, size))
     rows.extend(measure_aggregates(url, admin))
     return rows
 
@@ -119,8 +126,8 @@ def measure_aggregates(url: str, admin: Actor) -> list[dict]:
         for name, compute in bureau.AGGREGATES.items():
             start = time.perf_counter()
             compute(store, admin, NO_FILTERS)
-            rows.append({"figure": f"  aggregate {name}", "value": f"{(time.perf_counter() - start) * 1000:,.0f} ms",
-                         "bar": "", "ok": None})
+            rows.append(row(f"dashboard.aggregate.{name}", f"… its aggregate {name} on its own",
+                            f"{(time.perf_counter() - start) * 1000:,.0f} ms"))
     finally:
         store.dispose()
     return rows
@@ -145,20 +152,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--enterprises", type=int, default=DEFAULT_ENTERPRISES,
                         help=f"enterprises of the demo database to build (default {DEFAULT_ENTERPRISES:,})")
-    parser.add_argument("--db", default=None, help="a demo database to reuse (path or sqlite:/// URL)")
+    parser.add_argument("--db", default=None, help="a database to read instead of the demo one (path or URL)")
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE,
+                        help="where the demo database is cached (default data/bench)")
     parser.add_argument("--repeats", type=int, default=5, help="timed reruns per figure (default 5)")
     parser.add_argument("--only", choices=sorted(MEASUREMENTS), action="append",
                         help="measure only this (repeatable); default: everything")
     args = parser.parse_args()
     if args.enterprises < 1 or args.repeats < 1:
         parser.error("--enterprises and --repeats: at least 1")
-    url = database_url(args.enterprises, args.db)
-    ensure_database(url, args.enterprises)
+    url = database_url(args.enterprises, args.db, args.cache)
     rows = []
     for name in args.only or MEASUREMENTS:
         rows.extend(MEASUREMENTS[name](url, args.repeats))
     print_table(rows)
-    if not any(row["ok"] is not None for row in rows):
+    if not any(r["ok"] is not None for r in rows):
         print(f"(bars are judged at {BAR_ASSESSMENTS:,} assessments)")
 
 
