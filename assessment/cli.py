@@ -147,6 +147,11 @@ def _store_commands(commands) -> None:
     demo.add_argument("--force", action="store_true", help="add to a database that already holds data")
     demo.set_defaults(run=_demo)
 
+    migrate = commands.add_parser("migrate", help="bring the database schema to the newest revision and say which "
+                                                  "it is (once per release in a shared deployment)")
+    migrate.add_argument("--db", metavar="URL", help=DB_HELP)
+    migrate.set_defaults(run=_migrate)
+
 
 # ---------------------------------------------------------------------------------------------------------
 
@@ -440,6 +445,34 @@ def _demo(args) -> int:
     total = sum(accounts.levels) or 1
     print("levels of the scored diagnoses: " + "  ".join(
         f"L{level} {count / total:.0%}" for level, count in enumerate(accounts.levels)))
+    return 0
+
+
+def _migrate(args) -> int:
+    """The one place a shared deployment's schema changes: replicas run with ASSESSMENT_AUTO_MIGRATE=0."""
+    from sqlalchemy.exc import ArgumentError, OperationalError
+
+    from assessment.db import Store, default_url, newest_revision
+
+    url = args.db or default_url()
+    try:
+        store = Store(url, migrate=False)
+    except (ArgumentError, ImportError):  # not a URL, or a database this tool has no driver for
+        raise AssessmentError(f"--db: {url!r} is not a database URL this tool can use (sqlite:///data/assessment.db "
+                              f"or postgresql+psycopg://user@host:5432/assessment)") from None
+    where = store.engine.url.render_as_string(hide_password=True)
+    try:
+        before = store.migrate()
+    except OperationalError as exc:  # the server is down, the database missing, the password wrong …
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        raise AssessmentError(f"{where}: cannot reach the database: {reason}") from None
+    finally:
+        store.dispose()
+    newest = newest_revision()
+    if before == newest:
+        print(f"{where}: already at the newest revision {newest}")
+    else:
+        print(f"{where}: migrated from {before or 'an empty database'} to revision {newest}")
     return 0
 
 

@@ -14,13 +14,19 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session
 
 from assessment import PROJECT_ROOT
+from assessment.errors import AssessmentError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
+# Replicas of a shared deployment start with ASSESSMENT_AUTO_MIGRATE=0: the schema is then changed only by
+# `python -m assessment migrate`, run once per release, and a replica refuses an out-of-date schema.
+AUTO_MIGRATE = "ASSESSMENT_AUTO_MIGRATE"
 
 
 def default_url() -> str:
@@ -33,8 +39,14 @@ class Store:
         self.url = url or default_url()
         self.engine = _engine(self.url)
         self._writer = self.engine.execution_options(begin="IMMEDIATE")
-        if migrate:
+        if migrate and auto_migrate():
             self.migrate()
+        elif migrate:
+            try:
+                self.require_newest_schema()
+            except AssessmentError:
+                self.engine.dispose()
+                raise
 
     @property
     def dialect(self) -> str:
@@ -51,18 +63,56 @@ class Store:
         with Session(self._writer, expire_on_commit=False) as session, session.begin():
             yield session
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest revision; safe when several processes start at once."""
+    def migrate(self) -> str | None:
+        """Bring the schema to the newest revision; safe when several processes start at once.
+
+        Returns the revision the database was at before (None when it had no schema)."""
         with self._writer.begin() as connection:
             if self.dialect == "postgresql":  # one migrator at a time; the others then find nothing to do
                 connection.execute(text("SELECT pg_advisory_xact_lock(3911620)"))
+            before = MigrationContext.configure(connection).get_current_revision()
             config = Config()
             config.set_main_option("script_location", str(MIGRATIONS))
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+        return before
+
+    def revision(self) -> str | None:
+        """The schema revision the database is at, None when it has none (a missing SQLite file is not created)."""
+        path = self.engine.url.database
+        if self.dialect == "sqlite" and path and path != ":memory:" and not Path(path).exists():
+            return None
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def require_newest_schema(self) -> None:
+        """Refuse a database whose schema is not the newest; it is left exactly as it is."""
+        current, newest = self.revision(), newest_revision()
+        if current != newest:
+            where = self.engine.url.render_as_string(hide_password=True)
+            raise AssessmentError(
+                f"{where}: the database schema is at revision {current or 'none (empty database)'}, this version "
+                f"of the tool needs {newest}; with {AUTO_MIGRATE}=0 it is not migrated on start: run "
+                f"`python -m assessment migrate --db URL` once, then start again",
+                code="schema_out_of_date", current=current or "-", newest=newest)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def newest_revision() -> str:
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def auto_migrate() -> bool:
+    """Whether a Store migrates when it starts: ASSESSMENT_AUTO_MIGRATE, on unless 0 / false / no / off."""
+    value = os.environ.get(AUTO_MIGRATE, "1").strip().lower()
+    if value in ("1", "true", "yes", "on", ""):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise AssessmentError(f"{AUTO_MIGRATE}: {value!r} is neither 1 (migrate on start) nor 0 (refuse an "
+                          f"out-of-date schema)", code="bad_setting", name=AUTO_MIGRATE, value=value)
 
 
 def _engine(url: str) -> Engine:
