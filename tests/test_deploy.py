@@ -120,6 +120,27 @@ def test_without_auto_migrate_a_store_refuses_an_out_of_date_schema_and_changes_
     store.dispose()
 
 
+def test_the_app_on_a_replica_that_does_not_migrate_says_why_it_cannot_start_and_starts_after_migrate(
+        databases, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from ui.i18n import words
+
+    url = databases.new("sqlite")
+    monkeypatch.setenv("ASSESSMENT_AUTO_MIGRATE", "0")
+    monkeypatch.setenv("ASSESSMENT_DB_URL", url)
+    app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60).run()
+    assert not app.exception
+    expected = words("zh")["errors.schema_out_of_date"].format(current="-", newest=newest_revision())
+    assert [error.value for error in app.error] == [expected]
+
+    cli("migrate", "--db", url)
+    app.run()  # the same server process, not restarted
+    assert not app.exception
+    assert not app.error
+    assert app.title[0].value == "初始设置"
+
+
 def test_a_bad_auto_migrate_setting_is_named(databases, monkeypatch):
     url = databases.new("sqlite")
     monkeypatch.setenv("ASSESSMENT_AUTO_MIGRATE", "sometimes")

@@ -29,7 +29,11 @@ def _services(url: str | None) -> Services:
 
 def services() -> Services:
     """One store per server process (and database URL), shared by every session."""
-    return _services(os.environ.get("ASSESSMENT_DB_URL"))
+    try:
+        return _services(os.environ.get("ASSESSMENT_DB_URL"))
+    except AssessmentError as error:  # e.g. a replica that does not migrate meets an older schema
+        show(error)  # a failed start is not cached: the next run tries again (after `migrate`, it works)
+        st.stop()
 
 
 COOKIE = "assessment_session"
