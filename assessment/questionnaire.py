@@ -445,7 +445,7 @@ class _Checker:
         if items:
             for i, sd in enumerate(self.data.get("subdomains") or []):
                 code = sd.get("code") if isinstance(sd, dict) else None
-                if code in subdomain_parent and code not in used:
+                if isinstance(code, str) and code in subdomain_parent and code not in used:
                     self.add(("subdomains", i), f"subdomain {code} has no items at all")
 
     def check_weights(self, codes: dict[str, dict[str, str]]) -> None:
