@@ -292,6 +292,64 @@ def test_a_restore_never_writes_into_an_existing_database_and_a_failed_backup_le
     assert sorted(p.name for p in tmp_path.iterdir()) == ["assessment.dump", "notes.txt"]
 
 
+# --- the systemd units and their environment -----------------------------------------------------------------
+
+
+def unit(name: str) -> dict[str, str]:
+    """The settings of a unit file (section.key → value; this file sets each key once)."""
+    settings, section = {}, ""
+    for line in (DEPLOY / name).read_text(encoding="utf-8").splitlines():
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+        elif line and not line.startswith("#"):
+            key, value = line.split("=", 1)
+            assert f"{section}.{key}" not in settings, f"{name}: {section}.{key} set twice"
+            settings[f"{section}.{key}"] = value
+    return settings
+
+
+def test_the_units_start_replicas_with_real_options_after_the_one_migration():
+    from streamlit import config
+
+    from assessment.cli import _parser
+
+    replica, migration = unit("assessment@.service"), unit("assessment-migrate.service")
+    start = replica["Service.ExecStart"].split()
+    assert start[1:5] == ["-m", "streamlit", "run", "app.py"]
+    options = dict(zip(start[5::2], start[6::2], strict=True))
+    assert options["--server.port"] == "%i"
+    assert {option.removeprefix("--") for option in options} <= set(config._config_options_template)
+    assert (PROJECT_ROOT / "app.py").exists()
+
+    command_line = migration["Service.ExecStart"].split()
+    assert command_line[1:] == ["-m", "assessment", "migrate"]
+    assert "migrate" in _parser()._subparsers._group_actions[0].choices
+    assert migration["Service.Type"] == "oneshot"
+    assert "assessment-migrate.service" in replica["Unit.Requires"].split()
+    assert "assessment-migrate.service" in replica["Unit.After"].split()
+    shared = "/etc/assessment/assessment.env"
+    assert replica["Service.EnvironmentFile"] == migration["Service.EnvironmentFile"] == shared
+
+
+def test_the_shared_environment_names_settings_that_exist():
+    from streamlit import config
+
+    settings = dict(line.split("=", 1) for line in (DEPLOY / "assessment.env").read_text(encoding="utf-8").splitlines()
+                    if line and not line.startswith("#"))
+    streamlit_names = {option.env_var: key for key, option in config._config_options_template.items()}
+    assert streamlit_names["STREAMLIT_SERVER_COOKIE_SECRET"] == "server.cookieSecret"
+    source = "\n".join(path.read_text(encoding="utf-8") for folder in ("assessment", "ui", "reports")
+                       for path in (PROJECT_ROOT / folder).rglob("*.py"))
+    for name in settings:
+        if name.startswith("STREAMLIT_"):
+            assert name in streamlit_names, f"{name}: Streamlit has no such option"
+        else:
+            assert re.search(rf"""["']{name}["']""", source), f"{name}: nothing in the code reads it"
+    assert settings["ASSESSMENT_AUTO_MIGRATE"] == "0"
+    assert settings["ASSESSMENT_DB_URL"].startswith("postgresql+psycopg://")
+    assert "STREAMLIT_SERVER_COOKIE_SECRET" in settings
+
+
 # --- several replicas behind nginx ---------------------------------------------------------------------------
 
 NGINX_CONF = DEPLOY / "nginx.conf"
