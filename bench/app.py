@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import streamlit as st
+import streamlit.logger
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
@@ -42,6 +43,8 @@ from bench.demo_db import DEFAULT_CACHE
 from bench.table import print_table, row
 from ui import bureau
 from ui.i18n import words
+
+streamlit.logger.set_log_level("error")  # AppTest's bare-mode warnings would bury the table
 
 APP = str(PROJECT_ROOT / "app.py")
 BAR_ASSESSMENTS = 100_000

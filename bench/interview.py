@@ -17,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import streamlit.logger  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from assessment.db import Store  # noqa: E402
@@ -26,6 +27,8 @@ from bench.table import print_table, row  # noqa: E402
 from tests.conftest import build_world  # noqa: E402
 
 EMPTY = "import streamlit as st\n"
+streamlit.logger.set_log_level("error")  # AppTest's bare-mode warnings would bury the table
+
 FIGURES = {"interview.rerun": "rerun after answering a question (save included)"}
 
 

@@ -32,3 +32,37 @@ def test_the_command_table_lists_every_command():
     documented = set(re.findall(r"^\| `(\w[\w-]*)", README, re.MULTILINE))
     commands = set(_parser()._subparsers._group_actions[0].choices)
     assert documented >= commands, commands - documented
+
+
+def performance_section() -> str:
+    return README.split("\n## Performance\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_performance_section_says_how_to_run_the_benchmarks():
+    prose = performance_section().split("<!-- bench:begin", 1)[0]
+    for command in ("python bench/run.py", "--quick", "--only", "--readme", "data/bench/"):
+        assert command in prose, command
+    for script in sorted((PROJECT_ROOT / "bench").glob("*.py")):
+        if script.stem not in ("__init__", "table", "run", "demo_db"):
+            assert f"`bench/{script.name}`" in prose, script.name
+
+
+def test_the_performance_figures_are_generated_by_the_benchmark_command():
+    from bench import run
+
+    section = performance_section()
+    assert section.count(run.BEGIN) == 1
+    assert section.count(run.END) == 1
+    generated = section.split(run.BEGIN, 1)[1].split(run.END, 1)[0]
+    measured = re.search(r"^Measured by `python bench/run\.py( --quick)?` \(([a-z, -]+)\) in \d+ min on "
+                         r"\d{4}-\d\d-\d\d ", generated, re.MULTILINE)
+    assert measured, "the line saying which run and when"
+    assert {"scoring", "reports", "bureau", "interview", "dashboard"} <= set(measured.group(2).split(", "))
+    for key in ("CPU", "cores", "memory", "Python", "SQLite", "PostgreSQL", "load average at the start"):
+        assert re.search(rf"^- {key}: \S", generated, re.MULTILINE), key
+    table = [line for line in generated.splitlines() if line.startswith("|")]
+    assert table[0] == "| figure | size | measured | bar | ratio | result |"
+    figures = {line.split(" | ", 1)[0].removeprefix("| ") for line in table[2:]}
+    missing = set(run.bar_figures().values()) - figures
+    assert not missing, f"figures of DESIGN.md §6 not in the README: {missing}"
+    assert re.search(r"^(Quick run .*not judged|\d+ of \d+ bars met)", generated, re.MULTILINE)
