@@ -6,6 +6,8 @@ Passwords and their hashes never leave this module in a message, a log line or a
 from __future__ import annotations
 
 import hashlib
+import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,6 +31,22 @@ COMMON_PASSWORDS = {"password123", "1234567890", "qwertyuiop", "12345678910", "a
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 _DUMMY_HASH = _hasher.hash("a password nobody has")
+
+
+class _MaskSecrets(logging.Filter):
+    """SQLAlchemy's debug log (``echo="debug"``) prints every row it reads — a user's password hash, a sign-in
+    session's token hash — and the store hides only the bound parameters. This masks both kinds of value."""
+
+    SECRET = re.compile(r"\$argon2[a-z]*\$[^'\"\s,)]*|\b[0-9a-f]{64}\b")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.SECRET.search(message):
+            record.msg, record.args = self.SECRET.sub("[masked]", message), None
+        return True
+
+
+logging.getLogger("sqlalchemy.engine.Engine").addFilter(_MaskSecrets())
 
 
 class AuthenticationError(AssessmentError):

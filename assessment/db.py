@@ -116,11 +116,13 @@ def auto_migrate() -> bool:
 
 
 def _engine(url: str) -> Engine:
+    # hide_parameters: SQL logging (echo) and database errors never show bound values — password hashes, the
+    # hashes of sign-in tokens, users' text.
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _configure(dbapi_connection, _record) -> None:
@@ -138,4 +140,4 @@ def _engine(url: str) -> Engine:
             connection.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)

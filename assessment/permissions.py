@@ -1,5 +1,5 @@
-"""The one permission check. Every service operation calls ``require`` (or scopes its listing with ``scope``)
-before it reads or writes anything.
+"""The one permission check. Every service operation calls ``require`` (or ``require_active`` and scopes its
+listing with ``scope``) before it reads or writes anything; both refuse a user deactivated since signing in.
 
 - operator: whoever runs the command line on the server (imports, batch reports); never a signed-in user.
 - bureau_admin: manages organisations, users and assignments, reviews diagnoses, reads everything; it does
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from assessment.accounts import Actor
 from assessment.errors import AssessmentError
-from assessment.models import Assessment, Organisation
+from assessment.models import Assessment, Organisation, User
 from assessment.workflow import DIAGNOSIS, SELF, transition
 
 
@@ -40,8 +40,24 @@ class Op(StrEnum):
     WORKFLOW = "workflow"  # a move of the state machine; the move's own role decides
 
 
+def require_active(db: Session, actor: Actor) -> None:
+    """The actor's user still exists, is active and holds the role and organisation the actor names: a tab keeps
+    its Actor in memory, so deactivating a user must stop it at its next call, not at its next sign-in."""
+    if not _active(db, actor):
+        raise NotAllowedError(f"not allowed: user {actor.username} is not active", code="not_allowed")
+
+
+def _active(db: Session, actor: Actor) -> bool:
+    if actor.role == "operator":
+        return True
+    user = db.get(User, actor.user_id) if actor.user_id is not None else None
+    return user is not None and user.active and (user.role, user.organisation_id) == (actor.role,
+                                                                                      actor.organisation_id)
+
+
 def require(db: Session, actor: Actor, op: Op, target: Organisation | Assessment | None = None,
             action: str | None = None) -> None:
+    require_active(db, actor)
     if not allowed(db, actor, op, target, action):
         # The same words whether or not the target exists (see services._get), so ids cannot be probed.
         if isinstance(target, Assessment):

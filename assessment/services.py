@@ -35,7 +35,7 @@ from assessment.models import (
     User,
     now,
 )
-from assessment.permissions import NotAllowedError, Op, require, scope, scope_enterprises
+from assessment.permissions import NotAllowedError, Op, require, require_active, scope, scope_enterprises
 from assessment.questionnaire import Questionnaire, by_id
 from assessment.scoring import score
 from assessment.workflow import DIAGNOSIS, EDITABLE, INITIAL, SELF, Facts, WorkflowError
@@ -86,8 +86,9 @@ class Services:
             db.add(org)
             db.flush()
             user = self._new_user(db, username, display_name, password, "bureau_admin", org.id, None)
-            _audit(db, None, "set_up", "user", user.id, None, {"username": username, "role": "bureau_admin"})
-            return Actor.of(user)
+            admin = Actor.of(user)  # the first administrator acts for itself: the entry names who set the tool up
+            _audit(db, admin, "set_up", "user", user.id, None, {"username": username, "role": "bureau_admin"})
+            return admin
 
     def create_organisation(self, actor: Actor, **data: Any) -> int:
         with self.store.write() as db:
@@ -177,6 +178,7 @@ class Services:
     def list_enterprises(self, actor: Actor, *, district: str | None = None, industry: str | None = None,
                          search: str | None = None) -> list[Organisation]:
         with self.store.read() as db:
+            require_active(db, actor)
             query = scope_enterprises(actor, select(Organisation).where(Organisation.kind == "enterprise"))
             if district:
                 query = query.where(Organisation.district == district)
@@ -241,6 +243,7 @@ class Services:
                          enterprise_id: int | None = None, district: str | None = None,
                          industry: str | None = None) -> list[tuple[Assessment, Organisation]]:
         with self.store.read() as db:
+            require_active(db, actor)
             query = scope(actor, select(Assessment, Organisation).join(
                 Organisation, Organisation.id == Assessment.enterprise_id))
             for column, value in ((Assessment.status, status), (Assessment.kind, kind),

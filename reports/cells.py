@@ -2,7 +2,8 @@
 
 User text never becomes a formula: in a workbook it is stored as a string with Excel's quote prefix, so it stays
 text even when someone edits the cell; in CSV a value starting with = + - @, a tab or a carriage return gets a
-leading apostrophe (OWASP's advice against CSV injection).
+leading apostrophe (OWASP's advice against CSV injection). The full-width forms ＝ ＋ － ＠ count too: some spreadsheet
+programs (and Chinese input methods, which type them by default) turn them into the ASCII signs and so a formula.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ HEADER_FONT = Font(name=FONT_NAME, size=10, bold=True, color="FFFFFF")
 THIN = Side(style="thin", color="BFBFBF")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 WRAP = Alignment(wrap_text=True, vertical="top")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")  # ASCII, then ＝ ＋ － ＠
 
 
 def plain(value: Any) -> Any:
