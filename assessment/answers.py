@@ -48,19 +48,31 @@ def _parse(text: str, where: str) -> AnswerSet:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise AnswerError(f"{where}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    except ValueError as exc:  # a number longer than Python converts (4,300 digits)
+        raise AnswerError(f"{where}: not valid JSON: {exc}") from None
+    except RecursionError:
+        raise AnswerError(f"{where}: not valid JSON: nested too deeply") from None
     if not isinstance(data, dict):
-        raise AnswerError(f"{where}: an answer set must be a JSON object")
+        raise AnswerError(f"{where}: (top): an answer set must be a JSON object, not {type(data).__name__}")
     try:
         answer_set = AnswerSet.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        field = ".".join(str(part) for part in err["loc"]) or "(top)"
+        field = _shown(".".join(str(part) for part in err["loc"])) or "(top)"
         message = "missing" if err["type"] == "missing" else "unknown field" if err["type"] == "extra_forbidden" \
             else err["msg"]
         more = f" (and {len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""
         raise AnswerError(f"{where}: {field}: {message}{more}") from None
+    for item_id in answer_set.answers:
+        if not item_id.isprintable() or not item_id.strip():  # it would break the one-line messages about it
+            raise AnswerError(f"{where}: answers: {item_id!r} is not an item id")
     answer_set.source = where
     return answer_set
+
+
+def _shown(text: str) -> str:
+    """User text inside a message, quoted when it holds a line break or another invisible character."""
+    return text if text.isprintable() else repr(text)
 
 
 def resolve(answer_set: AnswerSet, *, allow_incomplete: bool = False) -> Questionnaire:
@@ -71,7 +83,8 @@ def resolve(answer_set: AnswerSet, *, allow_incomplete: bool = False) -> Questio
     except AssessmentError as exc:
         raise AnswerError(f"{where}: questionnaire: {exc.messages[0]}") from None
     if answer_set.version is not None and answer_set.version != q.version:
-        raise AnswerError(f"{where}: version: answers are for {q.id} {answer_set.version}, the file is {q.version}")
+        raise AnswerError(f"{where}: version: answers are for {q.id} {_shown(answer_set.version)}, the file is "
+                          f"{q.version}")
     if answer_set.sha256 is not None and answer_set.sha256 != q.sha256:
         raise AnswerError(f"{where}: sha256: answers were made for other content of {q.id} than the file now holds")
     check_answers(q, answer_set.answers, answer_set.profile, allow_incomplete=allow_incomplete,
