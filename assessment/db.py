@@ -3,6 +3,13 @@
 ``Store(url)`` connects, migrates to the newest schema on first use (Alembic) and hands out sessions:
 ``read()`` for reading, ``write()`` for a transaction that commits when the block ends. On SQLite every write
 transaction starts with ``BEGIN IMMEDIATE`` so that it waits its turn (busy timeout) instead of failing half-way.
+
+A database that cannot be reached (PostgreSQL stopped or restarting, the network gone, SQLite still locked after
+the busy timeout or its file unreadable) is a condition a user must be told about, not a bug: ``read()``,
+``write()`` and ``migrate()`` raise it as ``StoreUnavailableError`` (an ``AssessmentError`` with the code
+``store_unavailable``), which every page already shows in the user's language. The transaction was rolled back,
+so nothing of it was kept; the connection pool checks connections before use, so the next call after the database
+is back simply works. Other database errors (a bad query, a broken constraint) are bugs and are left as they are.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from assessment import PROJECT_ROOT
@@ -27,6 +35,45 @@ BUSY_TIMEOUT_MS = 30_000
 # Replicas of a shared deployment start with ASSESSMENT_AUTO_MIGRATE=0: the schema is then changed only by
 # `python -m assessment migrate`, run once per release, and a replica refuses an out-of-date schema.
 AUTO_MIGRATE = "ASSESSMENT_AUTO_MIGRATE"
+
+
+class StoreUnavailableError(AssessmentError):
+    """The database cannot be reached just now; what was being done was not kept. Trying again later works."""
+
+
+# PostgreSQL SQLSTATEs of a connection that failed or was ended by the server (class 08: connection exception;
+# 57P01-57P03: the server shuts down, crashed, or is still starting). psycopg gives no SQLSTATE when it could not
+# connect at all.
+_PG_UNAVAILABLE = ("08", "57P01", "57P02", "57P03")
+# SQLite primary result codes: BUSY, LOCKED (the busy timeout ran out), IOERR, FULL, CANTOPEN.
+_SQLITE_UNAVAILABLE = {5, 6, 10, 13, 14}
+
+
+def unavailable(error: DBAPIError) -> bool:
+    """Whether a database error means "cannot be reached now" (rather than a bug in a query)."""
+    if error.connection_invalidated:
+        return True
+    if not isinstance(error, OperationalError | InterfaceError):
+        return False
+    cause = error.orig
+    sqlite_code = getattr(cause, "sqlite_errorcode", None)
+    if sqlite_code is not None:
+        return sqlite_code & 0xFF in _SQLITE_UNAVAILABLE
+    sqlstate = getattr(cause, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith(_PG_UNAVAILABLE)
+
+
+@contextmanager
+def _reachable(engine: Engine) -> Iterator[None]:
+    """Turn "the database cannot be reached" into StoreUnavailableError, naming the database without its password."""
+    try:
+        yield
+    except DBAPIError as error:
+        if not unavailable(error):
+            raise
+        where = engine.url.render_as_string(hide_password=True)
+        raise StoreUnavailableError(f"{where}: the database cannot be reached ({type(error.orig).__name__})",
+                                    code="store_unavailable") from error
 
 
 def default_url() -> str:
@@ -54,20 +101,20 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+        with _reachable(self.engine), Session(self.engine, expire_on_commit=False) as session, session.begin():
             yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A transaction that commits at the end of the block, or rolls back if the block raises."""
-        with Session(self._writer, expire_on_commit=False) as session, session.begin():
+        with _reachable(self.engine), Session(self._writer, expire_on_commit=False) as session, session.begin():
             yield session
 
     def migrate(self) -> str | None:
         """Bring the schema to the newest revision; safe when several processes start at once.
 
         Returns the revision the database was at before (None when it had no schema)."""
-        with self._writer.begin() as connection:
+        with _reachable(self.engine), self._writer.begin() as connection:
             if self.dialect == "postgresql":  # one migrator at a time; the others then find nothing to do
                 connection.execute(text("SELECT pg_advisory_xact_lock(3911620)"))
             before = MigrationContext.configure(connection).get_current_revision()
@@ -82,7 +129,7 @@ class Store:
         path = self.engine.url.database
         if self.dialect == "sqlite" and path and path != ":memory:" and not Path(path).exists():
             return None
-        with self.engine.connect() as connection:
+        with _reachable(self.engine), self.engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
 
     def require_newest_schema(self) -> None:
