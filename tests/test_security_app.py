@@ -1,0 +1,183 @@
+"""Security through the app (Streamlit's AppTest): role isolation on every page, sign-in lockout, idle expiry and
+signing out.
+
+Each role opens each of its pages with another organisation's assessment named in the address
+(``?assessment=<id>``) or remembered in the tab's session state; nothing of that organisation — its name, credit
+code, answers' notes and evidence, projects, profile — may appear in any element of the page, and the work pages
+say the refusal. Pages outside a role cannot be reached at all.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from google.protobuf import text_format
+from sqlalchemy import func, select
+from streamlit.testing.v1 import AppTest
+
+from assessment import PROJECT_ROOT, accounts
+from assessment.db import Store
+from assessment.models import SignInSession
+from assessment.services import Services
+from tests.conftest import PASSWORD, credit_code
+from ui import session, work
+from ui.navigation import ROLE_PAGES
+
+APP = str(PROJECT_ROOT / "app.py")
+REFUSAL = "您无权查看或操作此内容。"
+# Enterprise 2's own data (kunshan, diagnosed by provider B), planted by the fixture.
+SECRETS = ("企业2", credit_code(2), "机密备注甲", "机密证据乙", "机密项目丙", "机密产品丁")
+# For each role: who acts, and which of its pages must refuse the assessment outright (the others ignore it).
+ROLES = {"provider_user": ("provider_a", {"interview", "results", "files"}),
+         "enterprise_user": ("enterprise_1", {"interview", "results", "files"}),
+         "bureau_analyst": ("analyst", set())}
+
+
+@pytest.fixture
+def app_world(databases, world_templates, monkeypatch):
+    template, world = world_templates("sqlite")
+    url = databases.new("sqlite", template)
+    monkeypatch.setenv("ASSESSMENT_DB_URL", url)
+    store = Store(url)
+    services = Services(store)
+    version = services.get_assessment(world.provider_b, world.diagnosis_2).assessment.version
+    version = services.save_answer(world.provider_b, world.diagnosis_2, "OS.1.1", "partly", note="机密备注甲",
+                                   evidence="机密证据乙", expected_version=version)
+    _, version = services.add_project(world.provider_b, world.diagnosis_2, title="机密项目丙",
+                                      expected_version=version)
+    services.save_profile(world.provider_b, world.diagnosis_2, main_products="机密产品丁", expected_version=version)
+    yield services, world
+    store.dispose()
+
+
+def everything_shown(app: AppTest) -> str:
+    """The text of every element and block on the page: each proto in full, tables as CSV, and JSON-escaped forms
+    (a chart's spec escapes Chinese)."""
+    parts = []
+    for node in app._tree:
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            parts.append(text_format.MessageToString(proto, as_utf8=True))
+        if type(node).__name__ == "Dataframe":
+            parts.append(node.value.to_csv())
+    return "\n".join(parts)
+
+
+def leaked(app: AppTest) -> list[str]:
+    shown = everything_shown(app)
+    return [secret for secret in SECRETS if secret in shown or json.dumps(secret)[1:-1] in shown]
+
+
+def open_tab(actor, page: str, *, param: int | None = None, remembered: int | None = None) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.session_state["actor"] = actor
+    if remembered is not None:
+        app.session_state["work_assessment"] = remembered  # what ui/work.py remembers for the tab
+    app.run()
+    app.switch_page(f"ui/pages/{page}.py")
+    if param is not None:
+        app.query_params[work.PARAM] = str(param)
+    app.run()
+    assert not app.exception, (page, app.exception)
+    return app
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+def test_no_page_shows_another_organisations_assessment(app_world, role):
+    services, w = app_world
+    name, refusing = ROLES[role]
+    actor = w.actors()[name]
+    # Enterprise 2's secrets are really on the pages of those who may see it (else the check proves nothing).
+    rightful = open_tab(w.provider_b, "interview", param=w.diagnosis_2)
+    assert {"企业2", "机密备注甲", "机密证据乙"} <= set(leaked(rightful))
+    for page in [*ROLE_PAGES[role], "account"]:
+        for how in ("param", "remembered"):
+            app = open_tab(actor, page, **{how: w.diagnosis_2})
+            assert leaked(app) == [], (role, page, how, leaked(app))
+            if page in refusing:
+                assert [e.value for e in app.error] == [REFUSAL], (role, page, how)
+                assert not app.download_button
+                assert not app.main.radio
+                assert "work_assessment" not in app.session_state, "a refused id is not remembered"
+    assert services.get_assessment(w.admin, w.diagnosis_2).answers["OS.1.1"].note == "机密备注甲"
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_PAGES))
+def test_pages_outside_a_role_cannot_be_reached_even_naming_an_assessment(app_world, role):
+    _, w = app_world
+    actor = {"bureau_admin": w.admin, "bureau_analyst": w.analyst, "provider_user": w.provider_a,
+             "enterprise_user": w.enterprise_1}[role]
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.session_state["actor"] = actor
+    app.query_params[work.PARAM] = str(w.diagnosis_2)
+    app.run()
+    outside = {name for pages in ROLE_PAGES.values() for name in pages} - set(ROLE_PAGES[role])
+    for name in sorted(outside | {"setup", "sign_in"}):
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            app.switch_page(f"ui/pages/{name}.py")
+
+
+# --- sign-in, lockout, expiry, sign-out in the app -----------------------------------------------------------
+
+
+def sign_in(app: AppTest, username: str, password: str) -> AppTest:
+    app.text_input[0].input(username)
+    app.text_input[1].input(password)
+    app.button[0].click().run()
+    return app
+
+
+def sessions(services: Services) -> int:
+    with services.store.read() as db:
+        return db.scalar(select(func.count()).select_from(SignInSession))
+
+
+def test_five_failed_sign_ins_lock_the_account_in_the_app(app_world):
+    services, _ = app_world
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    for _ in range(accounts.MAX_FAILED_LOGINS):
+        sign_in(app, "provider_b", "wrong password 9")
+        assert [e.value for e in app.error] == ["用户名或密码错误。"]
+    sign_in(app, "provider_b", PASSWORD)
+    assert len(app.error) == 1
+    assert app.error[0].value == "登录失败次数过多，账户已锁定，请 15 分钟后再试。"
+    assert "actor" not in app.session_state
+    assert sessions(services) == 0
+    assert PASSWORD not in everything_shown(app)
+
+
+def test_an_idle_sign_in_expires_and_signing_out_ends_the_token(app_world):
+    services, w = app_world
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    sign_in(app, "provider_a", PASSWORD)
+    assert app.session_state["actor"] == w.provider_a
+    token = app.session_state["token"]
+    assert sessions(services) == 1
+    assert accounts.resume_session(services.store, token, session.SESSION_TIMEOUT) == w.provider_a
+    # Idle for longer than the timeout: the next run signs the tab out and ends its token in the database.
+    app.session_state["last_seen"] = datetime.now(UTC) - session.SESSION_TIMEOUT - timedelta(seconds=1)
+    app.run()
+    assert "actor" not in app.session_state
+    assert "长时间未操作，已自动退出，请重新登录。" in [warning.value for warning in app.warning]
+    assert sessions(services) == 0
+    assert accounts.resume_session(services.store, token, session.SESSION_TIMEOUT) is None
+    # Sign in again, then sign out on the account page: the token ends too.
+    sign_in(app, "provider_a", PASSWORD)
+    token = app.session_state["token"]
+    app.switch_page("ui/pages/account.py").run()
+    app.button[0].click().run()
+    assert "actor" not in app.session_state
+    assert sessions(services) == 0
+    assert accounts.resume_session(services.store, token, session.SESSION_TIMEOUT) is None
+
+
+def test_a_user_deactivated_while_signed_in_is_stopped_at_the_next_run(app_world):
+    services, w = app_world
+    app = open_tab(w.provider_a, "interview", param=w.diagnosis_1)
+    assert not app.error
+    services.set_user_active(w.admin, w.provider_a.user_id, False)
+    app.run()
+    assert [e.value for e in app.error] == [REFUSAL]
+    assert not app.main.radio
