@@ -2,10 +2,17 @@
 
 import streamlit as st
 
+from assessment.errors import AssessmentError
 from ui import chrome, navigation, session
 
 st.set_page_config(page_title="智能制造成熟度诊断 · Smart-factory assessment", page_icon=":material/factory:",
                    layout="wide")
 chrome.sidebar()
-current = session.actor()
-st.navigation(navigation.pages_for(current, session.services().needs_setup())).run()
+# The last resort for a refusal no page caught — above all a database that cannot be reached just now: the user
+# reads why in their language instead of a traceback. Streamlit's own control flow (st.stop, st.rerun,
+# st.switch_page) raises exceptions that are not AssessmentErrors, so it passes through untouched.
+try:
+    current = session.actor()
+    st.navigation(navigation.pages_for(current, session.services().needs_setup())).run()
+except AssessmentError as error:
+    session.show(error)

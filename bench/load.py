@@ -45,6 +45,7 @@ COOKIE = "assessment_session"  # ui/session.py's sign-in cookie
 QUESTIONNAIRE = "cmmm-2020"
 PROFILE = "discrete"  # enterprise_fields makes discrete manufacturers
 CHOICES = ("full", "mostly", "partly", "none")  # the answers a session cycles through (na excluded: no score)
+ITEMS = 5  # the requirements each session answers over and over: it keeps changing answers it saved
 
 
 @dataclass
@@ -65,12 +66,14 @@ class SessionLog:
     seat: Seat
     latencies: list[float] = field(default_factory=list)
     acknowledged: dict[str, str] = field(default_factory=dict)  # item id → last acknowledged answer code
+    changed: int = 0  # acknowledged saves that replaced an answer acknowledged before
+    pending: tuple[str, str] | None = None  # the save sent and not yet answered: (item id, code)
     errors: list[str] = field(default_factory=list)
 
 
 def seat_sessions(services: Services, admin: Actor, count: int, *, first: int = 1000) -> list[Seat]:
     """``count`` provider users, each with its own enterprise and diagnosis in progress and a sign-in token.
-    Sessions spread over the subdomains so that they answer different requirements."""
+    Sessions spread over the subdomains; each answers the first ITEMS requirements of its subdomain."""
     q = by_id(QUESTIONNAIRE)
     subdomains = sorted({item.subdomain for item in q.items_for(PROFILE)})
     seats = []
@@ -83,7 +86,7 @@ def seat_sessions(services: Services, admin: Actor, count: int, *, first: int = 
         version = services.move(admin, diagnosis, "assign", expected_version=1, provider_id=provider)
         services.move(user, diagnosis, "start", expected_version=version)
         subdomain = subdomains[n % len(subdomains)]
-        items = [item.id for item in q.items_for(PROFILE) if item.subdomain == subdomain]
+        items = [item.id for item in q.items_for(PROFILE) if item.subdomain == subdomain][:ITEMS]
         seats.append(Seat(user, accounts.open_session(services.store, user), diagnosis, subdomain, items))
     return seats
 
@@ -116,10 +119,13 @@ def answer_until(client: StreamlitClient, log: SessionLog, codes: dict[str, str]
         before = log.acknowledged.get(item)
         code = next(c for k in range(len(CHOICES)) if (c := CHOICES[(n + k) % len(CHOICES)]) != before)
         n += 1
+        log.pending = (item, code)
         started = time.perf_counter()
         run = client.choose(answer_key(seat, item), labels[code])
         elapsed = time.perf_counter() - started
+        log.pending = None
         if run.ok:
+            log.changed += before is not None
             log.acknowledged[item] = code
             log.latencies.append(elapsed)
         else:

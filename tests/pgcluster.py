@@ -65,6 +65,20 @@ def stop(directory: str | Path) -> None:
     shutil.rmtree(directory, ignore_errors=True)
 
 
+def halt(directory: str | Path) -> None:
+    """Stop the cluster's server (fast: sessions are disconnected), keeping its data, to start it again."""
+    subprocess.run(_as_owner([binary("pg_ctl"), "-D", str(Path(directory) / "data"), "-m", "fast", "-w", "stop"]),
+                   check=True, capture_output=True)
+
+
+def resume(directory: str | Path, url: str) -> None:
+    """Start a halted cluster again on the port of its ``url``."""
+    directory, port = Path(directory), url.rsplit(":", 1)[1].split("/", 1)[0]
+    options = f"-h 127.0.0.1 -p {port} -k {directory} -c fsync=on -c max_connections=200"  # as start() gives them
+    subprocess.run(_as_owner([binary("pg_ctl"), "-D", str(directory / "data"), "-l", str(directory / "server.log"),
+                              "-w", "-t", "60", "-o", options, "start"]), check=True, capture_output=True)
+
+
 if __name__ == "__main__":
     action = sys.argv[1] if len(sys.argv) > 1 else ""
     if action == "start":

@@ -1,4 +1,8 @@
-"""A real `streamlit run app.py` on a loopback port, for browser tests (and later load tests)."""
+"""A real `streamlit run app.py` on a loopback port, for browser, load and fault tests.
+
+``kill()`` ends it as a crash would (SIGKILL: no clean-up at all) and ``start()`` brings it back on the same port and
+database, so that clients reconnect where they were.
+"""
 
 from __future__ import annotations
 
@@ -23,13 +27,23 @@ class StreamlitServer:
     def __init__(self, db_url: str, log: Path):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "ASSESSMENT_DB_URL": db_url}
+        self.db_url = db_url
         self.log = log.open("w")
+        self.start()
+
+    def start(self) -> None:
+        """Start the server (again) on its port and database; returns once it answers its health check."""
+        env = {**os.environ, "ASSESSMENT_DB_URL": self.db_url}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
             cwd=PROJECT_ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.wait_until_healthy()
+
+    def kill(self) -> None:
+        """End the server at once, as a crash would: SIGKILL, nothing flushed or closed by it."""
+        self.process.kill()
+        self.process.wait(timeout=15)
 
     def wait_until_healthy(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout

@@ -1,0 +1,34 @@
+"""Load: 20 sessions answer questions at once for a minute against a real `streamlit run app.py`, on SQLite and
+on PostgreSQL, and nothing goes wrong — no session sees an error, and the database holds exactly every session's
+last acknowledged answer. The same code as ``bench/load.py``, which reports the speed; here only correctness.
+
+``ASSESSMENT_LOAD_SECONDS`` shortens the run for local work; CI runs the full minute.
+"""
+
+import os
+
+from assessment.services import Services
+from bench import load
+from tests.conftest import PASSWORD
+from tests.streamlit_server import StreamlitServer
+
+SESSIONS = 20
+SECONDS = float(os.environ.get("ASSESSMENT_LOAD_SECONDS", "60"))
+
+
+def test_twenty_sessions_answering_for_a_minute_see_no_error_and_lose_no_answer(store, tmp_path):
+    services = Services(store)
+    admin = services.set_up("苏州市工业和信息化局", "admin", "管理员", PASSWORD)
+    seats = load.seat_sessions(services, admin, SESSIONS)
+    log = tmp_path / "streamlit.log"
+    server = StreamlitServer(store.url, log)
+    try:
+        logs = load.drive(server.url, seats, SECONDS)
+    finally:
+        server.stop()
+
+    errors = [error for session in logs for error in session.errors]
+    assert errors == [], f"{len(errors)} errors; server log:\n{log.read_text()[-3000:]}"
+    assert load.lost_answers(services, admin, logs) == []
+    assert all(session.acknowledged for session in logs), "every session saved something"
+    assert sum(session.changed for session in logs) > 0, "sessions changed answers they had saved"
