@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from assessment import reference
 from assessment.errors import AssessmentError
@@ -22,7 +23,18 @@ PROJECT_STATUSES = ("planned", "started", "completed")
 
 
 class InputError(AssessmentError):
-    """A form or file field that cannot be accepted."""
+    """A form or file field that cannot be accepted.
+
+    ``problems`` holds one ``(code, params)`` per message when the messages come from a form's checks, so that
+    the interface can say each of them in the user's language; the first one is also the error's own code.
+    """
+
+    def __init__(self, messages: list[str] | str, *, problems: list[tuple[str, dict]] | None = None,
+                 code: str | None = None, **params):
+        self.problems = list(problems or [])
+        if code is None and self.problems:
+            code, params = self.problems[0]
+        super().__init__(messages, code=code, **params)
 
 
 def _plain_text(value: str) -> str:
@@ -30,7 +42,8 @@ def _plain_text(value: str) -> str:
     value = value.strip()
     for ch in value:
         if unicodedata.category(ch) == "Cc" and ch not in "\n\t":
-            raise ValueError(f"contains a control character (U+{ord(ch):04X})")
+            raise PydanticCustomError("control_character", "contains a control character (U+{char})",
+                                      {"char": f"{ord(ch):04X}"})
     return value
 
 
@@ -41,18 +54,23 @@ def _known(lookup):
         try:
             lookup(value)
         except KeyError as exc:
-            raise ValueError(exc.args[0]) from None
+            raise PydanticCustomError("unknown_choice", "{detail}", {"detail": str(exc.args[0])}) from None
         return value
     return check
 
 
 def _credit_code(value: str | None) -> str | None:
-    return None if value is None else reference.validate_credit_code(value)
+    if value is None:
+        return None
+    try:
+        return reference.validate_credit_code(value)
+    except ValueError as exc:
+        raise PydanticCustomError("credit_code", "{detail}", {"detail": str(exc)}) from None
 
 
 def _required(value: str) -> str:
     if not value:
-        raise ValueError("required")
+        raise PydanticCustomError("required", "required")
     return value
 
 
@@ -83,7 +101,8 @@ class OrganisationInput(Form):
             missing = [f for f in ("credit_code", "district", "industry", "size_class", "production_type")
                        if getattr(self, f) is None]
             if missing:
-                raise ValueError(f"an enterprise needs {', '.join(missing)}")
+                raise PydanticCustomError("enterprise_needs", "an enterprise needs {missing}",
+                                          {"missing": ", ".join(missing)})
         return self
 
 
@@ -123,13 +142,63 @@ def checked(model: type[FormT], data: dict[str, Any], where: str = "") -> FormT:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        prefix = f"{where}: " if where else ""
-        raise InputError([f"{prefix}{'.'.join(str(p) for p in err['loc']) or 'form'}: {_say(err)}"
-                          for err in exc.errors()]) from None
+        raise input_error(exc, where) from None
 
 
-def _say(err: dict) -> str:
+def input_error(exc: ValidationError, where: str = "", field: str = "form") -> InputError:
+    """One ``field: what is wrong`` line per problem, each with a code and its parameters (the field, a limit).
+    ``field`` names a lone value checked on its own (its errors have no path)."""
+    prefix = f"{where}: " if where else ""
+    messages, problems = [], []
+    for err in exc.errors():
+        path = ".".join(_shown(part) for part in err["loc"]) or field
+        message, code, params = _say(err)
+        messages.append(f"{prefix}{path}: {message}")
+        problems.append((code, {"field": _shown(err["loc"][0]) if err["loc"] else field, "path": path, **params}))
+    return InputError(messages, problems=problems)
+
+
+def _shown(part: Any) -> str:
+    """A part of a field's path; a key a user typed is quoted when it holds invisible characters."""
+    text = str(part)
+    return text if text.isprintable() else repr(text)
+
+
+# pydantic's error types → the codes the interface has words for (ui/locales/*/errors.yaml, `errors.form.*`)
+_CODES = {
+    "missing": "required", "extra_forbidden": "unknown_field",
+    "string_too_long": "too_long", "too_long": "too_long", "string_too_short": "required",
+    "greater_than_equal": "too_small", "greater_than": "too_small",
+    "less_than_equal": "too_large", "less_than": "too_large",
+    "string_pattern_mismatch": "bad_format", "literal_error": "not_one_of", "enum": "not_one_of",
+    "int_parsing": "not_a_number", "int_type": "not_a_number", "float_parsing": "not_a_number",
+    "float_type": "not_a_number", "decimal_parsing": "not_a_number", "decimal_type": "not_a_number",
+    "finite_number": "not_a_number", "int_parsing_size": "not_a_number", "int_from_float": "not_whole",
+    "decimal_max_places": "too_precise", "decimal_max_digits": "too_precise",
+    "decimal_whole_digits": "too_precise",
+    "date_parsing": "not_a_date", "date_type": "not_a_date", "date_from_datetime_inexact": "not_a_date",
+    "date_from_datetime_parsing": "not_a_date", "date_past": "not_a_date", "date_future": "not_a_date",
+    "bool_parsing": "not_yes_no", "bool_type": "not_yes_no",
+    "string_type": "not_text", "string_unicode": "not_text",
+    "dict_type": "not_a_group", "model_type": "not_a_group", "model_attributes_type": "not_a_group",
+}
+CUSTOM_CODES = ("control_character", "unknown_choice", "credit_code", "required", "enterprise_needs")
+FORM_CODES = tuple(sorted({*_CODES.values(), *CUSTOM_CODES, "invalid"}))
+_LIMITS = ("max_length", "ge", "gt", "le", "lt", "decimal_places", "max_digits", "whole_digits")
+
+
+def _say(err: dict) -> tuple[str, str, dict[str, Any]]:
+    """The English message, the code and its parameters of one pydantic error."""
     message = err["msg"]
     for noise in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(noise)
-    return {"missing": "required", "extra_forbidden": "unknown field"}.get(err["type"], message)
+    message = {"missing": "required", "extra_forbidden": "unknown field"}.get(err["type"], message)
+    context = err.get("ctx") or {}
+    code = err["type"] if err["type"] in CUSTOM_CODES else _CODES.get(err["type"], "invalid")
+    params: dict[str, Any] = {key: str(value) for key, value in context.items() if isinstance(value, str | int | float)
+                              or key in _LIMITS}
+    limit = next((context[key] for key in _LIMITS if key in context), None)
+    params["limit"] = "" if limit is None else str(limit)
+    params.setdefault("expected", str(context.get("expected", "")))
+    params["message"] = message
+    return message, f"form.{code}", params

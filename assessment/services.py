@@ -21,7 +21,15 @@ from assessment import accounts, workflow
 from assessment.accounts import ROLE_ORGANISATION, ROLES, Actor
 from assessment.db import Store
 from assessment.errors import AssessmentError
-from assessment.inputs import InputError, LongText, OrganisationInput, ProfileInput, ProjectInput, checked
+from assessment.inputs import (
+    InputError,
+    LongText,
+    OrganisationInput,
+    ProfileInput,
+    ProjectInput,
+    checked,
+    input_error,
+)
 from assessment.models import (
     Answer,
     Assessment,
@@ -557,7 +565,7 @@ def _text(value: str | None, where: str) -> str | None:
     try:
         return TypeAdapter(LongText).validate_python(value) or None
     except ValidationError as exc:
-        raise InputError(f"{where}: {exc.errors()[0]['msg'].removeprefix('Value error, ')}") from None
+        raise input_error(exc, field=where) from None
 
 
 def _row(obj) -> dict[str, Any]:

@@ -96,10 +96,18 @@ def require_actor() -> Actor:
 
 def show(error: AssessmentError) -> None:
     """A domain error as the user sees it, in their language when its code has words; never a traceback."""
-    template = words(lang()).get(f"errors.{error.code}") if error.code else None
-    if template:
-        params = {key: t(f"{key}.{value}") if key in ("action", "status") else value
-                  for key, value in error.params.items()}
-        st.error(template.format(**params))
-    else:
-        st.error("\n\n".join(error.messages))
+    st.error(said(error, lang()))
+
+
+def said(error: AssessmentError, language: str) -> str:
+    """The error in ``language``: every problem of a form (InputError.problems) or the error's own code; the
+    English messages when any of them has no words."""
+    texts = []
+    for code, params in getattr(error, "problems", None) or [(error.code, error.params)]:
+        template = words(language).get(f"errors.{code}") if code else None
+        if not template:
+            return "\n\n".join(error.messages)
+        texts.append(template.format(**{key: words(language).get(f"{key}.{value}", value)
+                                        if key in ("action", "status", "field") else value
+                                        for key, value in params.items()}))
+    return "\n\n".join(texts)
