@@ -12,14 +12,16 @@ import threading
 import time
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
-from assessment.db import Store
+from assessment.db import Store, StoreUnavailableError, unavailable
 from assessment.services import Services
 from bench import load
 from tests import pgcluster
 from tests.conftest import PASSWORD, missing
 from tests.streamlit_client import ProtocolError, StreamlitClient
-from tests.streamlit_server import StreamlitServer
+from tests.streamlit_server import StreamlitServer, free_port
 from ui.i18n import words
 
 UNAVAILABLE = words("zh")["errors.store_unavailable"]
@@ -133,3 +135,22 @@ def test_postgres_stopped_mid_interview_is_said_plainly_and_the_same_tab_recover
     finally:
         server.stop()
         store.dispose()
+
+
+# --- which database errors count as "cannot be reached" -----------------------------------------------------
+
+
+def test_a_database_nobody_listens_on_is_unavailable_not_a_traceback(tmp_path):
+    with pytest.raises(StoreUnavailableError) as raised:
+        Store(f"postgresql+psycopg://postgres:secret@127.0.0.1:{free_port()}/nothing")
+    assert raised.value.code == "store_unavailable"
+    assert "secret" not in str(raised.value)  # the message names the database, never its password
+    with pytest.raises(StoreUnavailableError):
+        Store(f"sqlite:///{tmp_path}")  # a folder: SQLite cannot open it
+
+
+def test_a_bad_query_is_a_bug_and_stays_one(store):
+    with pytest.raises(DBAPIError) as raised, store.read() as db:
+        db.execute(text("SELECT * FROM no_such_table"))
+    assert not isinstance(raised.value, StoreUnavailableError)
+    assert not unavailable(raised.value)
