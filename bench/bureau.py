@@ -47,6 +47,8 @@ def database_url(enterprises: int, db: str | None, cache: Path = DEFAULT_CACHE) 
     if db is None:
         return demo_database(enterprises, cache=cache)
     url = db if "://" in db else f"sqlite:///{Path(db).resolve()}"
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        raise SystemExit(f"{db}: no such database file")  # opening it would create an empty one
     if enterprise_count(url) == 0:
         raise SystemExit(f"{db}: no enterprises to report on (leave out --db to use the demo database)")
     return url

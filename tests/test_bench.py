@@ -113,3 +113,12 @@ def test_the_scoring_benchmark_below_the_bar_size_judges_nothing():
     levels = [int(n) for n in rows[-1]["value"].split(" / ")]
     assert sum(levels) == 2_000
     assert levels[4] > 0
+
+
+def test_a_database_that_is_not_there_is_named_and_not_created(tmp_path):
+    missing = tmp_path / "nowhere" / "demo.db"
+    done = subprocess.run([sys.executable, "bench/bureau.py", "--db", str(missing)], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"{missing}: no such database file"
+    assert not missing.parent.exists()
