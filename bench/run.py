@@ -1,6 +1,6 @@
 """One benchmark command: every figure of DESIGN.md §6 in one table, judged against its bar.
 
-    python bench/run.py [--quick] [--only NAME]... [--cache DIR] [--readme [PATH]]
+    python bench/run.py [--quick] [--only NAME]... [--enterprises N] [--cache DIR] [--readme [PATH]]
 
 Runs, each in a fresh process (so that one benchmark's memory and caches do not colour the next one's figures):
 batch scoring (``bench/scoring.py``), one report, a campaign of 1,070 reports and one template import
@@ -131,11 +131,12 @@ def run_benchmark(benchmark: Benchmark, quick: bool, url: str | None) -> list[di
     return payload
 
 
-def run(benchmarks: list[Benchmark], quick: bool, cache: Path, say=lambda line: print(line, file=sys.stderr)
-        ) -> list[dict]:
+def run(benchmarks: list[Benchmark], quick: bool, cache: Path, say=lambda line: print(line, file=sys.stderr),
+        enterprises: int | None = None) -> list[dict]:
     url = None
     if any(b.demo_database for b in benchmarks):
-        url = demo_database(QUICK_ENTERPRISES if quick else FULL_ENTERPRISES, cache=cache, say=say)
+        enterprises = enterprises or (QUICK_ENTERPRISES if quick else FULL_ENTERPRISES)
+        url = demo_database(enterprises, cache=cache, say=say)
     rows = []
     for benchmark in benchmarks:
         say(f"{benchmark.name} …")
@@ -158,11 +159,15 @@ def summary(rows: list[dict], quick: bool) -> str:
     judged = [r for r in rows if r["ok"] is not None]
     failed = [r["figure"] for r in judged if not r["ok"]]
     unjudged = sum(1 for r in rows if r["bar"] and r["ok"] is None)
-    text = f"{len(judged) - len(failed)} of {len(judged)} bars met" + (f"; FAILED: {', '.join(failed)}" if failed
-                                                                        else "")
+    if not judged:
+        return f"No bar judged: {unjudged} measured below the size the bar is stated for." if unjudged else \
+            "No bar in this run."
+    parts = [f"{len(judged) - len(failed)} of {len(judged)} bars met"]
+    if failed:
+        parts.append(f"FAILED: {', '.join(failed)}")
     if unjudged:
-        text += f"; {unjudged} not judged (measured below the size the bar is stated for)"
-    return text + "."
+        parts.append(f"{unjudged} not judged (measured below the size the bar is stated for)")
+    return "; ".join(parts) + "."
 
 
 # -- the machine --------------------------------------------------------------------------------------------
@@ -233,9 +238,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="run only this benchmark (repeatable); default: all")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE,
                         help="where the demo database is cached (default data/bench)")
+    parser.add_argument("--enterprises", type=int, default=None,
+                        help=f"enterprises of the demo database (default {FULL_ENTERPRISES:,}, "
+                             f"{QUICK_ENTERPRISES} with --quick); below {FULL_ENTERPRISES:,} its bars are not judged")
     parser.add_argument("--readme", nargs="?", type=Path, const=README, default=None, metavar="PATH",
                         help="rewrite the generated part of the Performance section of README.md (or of PATH)")
     args = parser.parse_args(argv)
+    if args.enterprises is not None and args.enterprises < 1:
+        parser.error("--enterprises: at least 1")
     if args.readme is not None and args.only:
         parser.error("--readme: the README lists every figure, so run every benchmark (leave out --only)")
     if args.readme is not None:
@@ -243,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     benchmarks = [b for b in BENCHMARKS if (b.name in args.only if args.only else b.in_quick or not args.quick)]
     host = machine()  # before the run: the load average says how busy the machine was when it started
     start = time.perf_counter()
-    rows = run(benchmarks, args.quick, args.cache)
+    rows = run(benchmarks, args.quick, args.cache, enterprises=args.enterprises)
     minutes = (time.perf_counter() - start) / 60
     print_table(rows)
     print(summary(rows, args.quick))

@@ -100,6 +100,7 @@ def test_a_full_run_summary_names_failed_and_unjudged_bars():
             row("c", "small thing", "1 s", "≤ 2 s", ok=None), row("d", "a count", "7")]
     assert run.summary(rows, quick=False) == ("1 of 2 bars met; FAILED: slow thing; 1 not judged (measured below "
                                               "the size the bar is stated for).")
+    assert run.summary(rows[2:], quick=False) == "No bar judged: 1 measured below the size the bar is stated for."
     table = markdown_table(rows)
     assert table.splitlines()[0] == "| figure | measured | bar | result |"  # no size or ratio in any row
     assert "| slow thing | 3 s | ≤ 2 s | FAIL |" in table
