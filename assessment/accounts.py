@@ -78,6 +78,20 @@ class Actor:
                    tuple(user.districts) if user.districts else None)
 
 
+def holds(user: User | None, actor: Actor) -> bool:
+    """The user still exists, is active and has the role and organisation the actor names."""
+    return user is not None and user.active and (user.role, user.organisation_id) == (actor.role,
+                                                                                      actor.organisation_id)
+
+
+def still_active(store: Store, actor: Actor) -> bool:
+    """Whether a signed-in tab's actor may go on acting (checked on every run: a deactivation takes effect at once)."""
+    if actor.user_id is None:
+        return False
+    with store.read() as db:
+        return holds(db.get(User, actor.user_id), actor)
+
+
 def check_password_policy(password: str, username: str = "") -> None:
     problems = []
     if len(password) < MIN_PASSWORD_LENGTH:

@@ -17,7 +17,7 @@ from enum import StrEnum
 from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
-from assessment.accounts import Actor
+from assessment.accounts import Actor, holds
 from assessment.errors import AssessmentError
 from assessment.models import Assessment, Organisation, User
 from assessment.workflow import DIAGNOSIS, SELF, transition
@@ -50,9 +50,7 @@ def require_active(db: Session, actor: Actor) -> None:
 def _active(db: Session, actor: Actor) -> bool:
     if actor.role == "operator":
         return True
-    user = db.get(User, actor.user_id) if actor.user_id is not None else None
-    return user is not None and user.active and (user.role, user.organisation_id) == (actor.role,
-                                                                                      actor.organisation_id)
+    return holds(db.get(User, actor.user_id) if actor.user_id is not None else None, actor)
 
 
 def require(db: Session, actor: Actor, op: Op, target: Organisation | Assessment | None = None,

@@ -173,11 +173,13 @@ def test_an_idle_sign_in_expires_and_signing_out_ends_the_token(app_world):
     assert accounts.resume_session(services.store, token, session.SESSION_TIMEOUT) is None
 
 
-def test_a_user_deactivated_while_signed_in_is_stopped_at_the_next_run(app_world):
+def test_a_user_deactivated_while_signed_in_is_signed_out_at_the_next_run(app_world):
     services, w = app_world
-    app = open_tab(w.provider_a, "interview", param=w.diagnosis_1)
-    assert not app.error
-    services.set_user_active(w.admin, w.provider_a.user_id, False)
-    app.run()
-    assert [e.value for e in app.error] == [REFUSAL]
-    assert not app.main.radio
+    for actor, page in ((w.provider_a, "interview"), (w.analyst, "dashboard")):  # the dashboard reads analytics
+        app = open_tab(actor, page, param=w.diagnosis_1)
+        assert not app.error
+        services.set_user_active(w.admin, actor.user_id, False)
+        app.run()
+        assert "actor" not in app.session_state
+        assert [title.value for title in app.title] == ["登录"]
+        assert not app.main.radio

@@ -55,6 +55,9 @@ def actor() -> Actor | None:
         sign_out()
         st.session_state["expired"] = True
         return None
+    elif not accounts.still_active(services().store, current):  # deactivated since: out at once, every page
+        sign_out()
+        return None
     st.session_state["last_seen"] = now
     return current
 
