@@ -551,6 +551,7 @@ class _Problems:
     def __init__(self, filename: str):
         self.filename = filename
         self.messages: list[str] = []
+        self.reading = None  # the worksheet being read: a cell openpyxl cannot parse is looked for there
 
     def add(self, what: str, sheet: str | None = None, cell: str | None = None) -> None:
         where = f"{sheet}!{cell}: " if sheet and cell else f"{sheet}: " if sheet else ""
@@ -582,10 +583,39 @@ def read_template(data: bytes, filename: str = "template.xlsx") -> FilledTemplat
     except (ValueError, KeyError, IndexError, OSError, EOFError, zipfile.BadZipFile, zlib.error, ExpatError,
             ParseError) as exc:
         # A read-only workbook parses its sheets while they are read: a damaged sheet shows up here.
-        problems.add(_unreadable(exc))
+        cell = _unreadable_cell(problems.reading) if problems.reading is not None else None
+        if cell is not None:
+            problems.add(f"this cell cannot be read {_unreadable(exc).removeprefix('cannot be read as a workbook ')}",
+                         problems.reading.title, cell)
+        else:
+            problems.add(_unreadable(exc))
         raise TemplateError(problems.messages) from None
     finally:
         wb.close()
+
+
+def _unreadable_cell(ws) -> str | None:
+    """The first cell of a read-only worksheet that openpyxl cannot read (a date that does not exist, a number
+    that is not one), found by parsing its cells one at a time; None when every cell reads."""
+    from defusedxml.ElementTree import iterparse
+    from openpyxl.worksheet._reader import CELL_TAG, WorkSheetParser
+
+    wb = ws.parent
+    with ws._get_source() as source:
+        parser = WorkSheetParser(source, ws._shared_strings, data_only=wb.data_only, epoch=wb.epoch,
+                                 date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+        try:
+            for _, element in iterparse(source):
+                if element.tag != CELL_TAG:
+                    continue
+                try:
+                    parser.parse_cell(element)
+                except (ValueError, KeyError, IndexError, TypeError, OverflowError):
+                    return str(element.get("r") or "?")[:12]
+                element.clear()
+        except (ParseError, ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error):
+            return None
+    return None
 
 
 def _unreadable(exc: BaseException) -> str:
@@ -658,6 +688,7 @@ def _read_workbook(wb, problems: _Problems) -> FilledTemplate:
         problems.add(f"the metadata sheet {META_SHEET} is missing: this is not an interview template exported by "
                      "the tool, or the sheet was deleted; export a new template")
         problems.raise_if_any()
+    problems.reading = wb[META_SHEET]
     meta = _read_meta(wb[META_SHEET], problems)
     if meta is None:
         problems.raise_if_any()
@@ -667,11 +698,13 @@ def _read_workbook(wb, problems: _Problems) -> FilledTemplate:
     answers: dict[str, dict[str, str | None]] = {}
     sheet = SHEETS["enterprise"][lang]
     if sheet in wb.sheetnames:
+        problems.reading = wb[sheet]
         enterprise, profile_fields = _read_enterprise(wb[sheet], sheet, lang, meta["fields"], problems)
     else:
         problems.add(f"the sheet {sheet} is missing; sheets must not be deleted or renamed")
     sheet = SHEETS["requirements"][lang]
     if sheet in wb.sheetnames and q is not None:
+        problems.reading = wb[sheet]
         answers = _read_requirements(wb[sheet], sheet, q, lang, profile, meta["items"], problems)
     elif sheet not in wb.sheetnames:
         problems.add(f"the sheet {sheet} is missing; sheets must not be deleted or renamed")
@@ -871,6 +904,9 @@ def _number_text(number: float) -> str:
 
 
 def _short(text: str, limit: int = 60) -> str:
+    """User text inside a one-line message: invisible characters escaped (a line break as \\n), long text cut."""
+    if not text.isprintable():
+        text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
     return text if len(text) <= limit else text[:limit] + "…"
 
 
