@@ -177,6 +177,15 @@ def lost_answers(services: Services, reader: Actor, logs: list[SessionLog]) -> l
     return lost
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """The CPU time (user + system) a process has used so far, from /proc (Linux); None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (fields 14, 15)
+
+
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[-1] if len(values) > 1 else values[0]
 
@@ -205,7 +214,9 @@ def measure(seconds: float = 60, sessions: int = 20, db: str = "sqlite") -> list
         seats = seat_sessions(services, admin, sessions)
         server = StreamlitServer(url, work / "streamlit.log")
         try:
+            cpu_before = cpu_seconds(server.process.pid)
             logs = drive(server.url, seats, seconds)
+            cpu_after = cpu_seconds(server.process.pid)
         finally:
             server.stop()
         lost = lost_answers(services, admin, logs)
@@ -222,6 +233,11 @@ def measure(seconds: float = 60, sessions: int = 20, db: str = "sqlite") -> list
     if latencies:
         rows.append({"figure": f"load: save latency p95 ({where})",
                      "value": f"{p95(latencies) * 1000:.0f} ms (median {statistics.median(latencies) * 1000:.0f} ms)",
+                     "bar": "", "ok": None})
+    if latencies and cpu_before is not None and cpu_after is not None:
+        # Independent of other processes on the machine, unlike the latency: what one save costs the server.
+        rows.append({"figure": f"load: server CPU per save ({where})",
+                     "value": f"{(cpu_after - cpu_before) / len(latencies) * 1000:.0f} ms (the page opens included)",
                      "bar": "", "ok": None})
     rows.append({"figure": f"load: errors / lost answers ({where})", "value": f"{errors} / {len(lost)}",
                  "bar": "0 / 0", "ok": errors == 0 and not lost and all(log.acknowledged for log in logs)})

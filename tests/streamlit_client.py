@@ -19,6 +19,7 @@ the next, as a person clicking would; every wait has a timeout that names what i
 from __future__ import annotations
 
 import re
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -86,14 +87,6 @@ class Run:
         """The run finished normally and showed no failure: what a user takes as "done"."""
         return self.status in _FINAL and self.status != _FINISHED.FINISHED_WITH_COMPILE_ERROR and not self.errors
 
-    def texts(self) -> list[str]:
-        """The words of the headings, markdown, captions and alerts, for looking a message up."""
-        found = []
-        for kind, proto in self.elements:
-            if kind in ("markdown", "heading", "alert"):
-                found.append(proto.body)
-        return found
-
 
 class StreamlitClient:
     """One tab of the app at ``base_url`` (``http://127.0.0.1:PORT``), with the given cookies."""
@@ -102,9 +95,10 @@ class StreamlitClient:
         self.timeout = timeout
         headers = {"Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items())} if cookies else {}
         url = base_url.replace("http://", "ws://", 1).rstrip("/") + STREAM
+        self._closing = ExitStack()  # websockets wants its connection entered as a context manager
         try:  # the first entry of the subprotocol header is the protocol the browser asks for
-            self.socket: ClientConnection = connect(url, subprotocols=["streamlit"], additional_headers=headers,
-                                                    open_timeout=timeout, max_size=None)
+            self.socket: ClientConnection = self._closing.enter_context(connect(
+                url, subprotocols=["streamlit"], additional_headers=headers, open_timeout=timeout, max_size=None))
         except (OSError, TimeoutError) as error:
             raise ProtocolError(f"cannot connect to {url}: {error}") from error
         self.widgets: dict[str, Widget] = {}  # by id, as last drawn
@@ -137,7 +131,13 @@ class StreamlitClient:
         return self._rerun(fragment_id=widget.fragment_id)
 
     def close(self) -> None:
-        self.socket.close()
+        self._closing.close()
+
+    def __enter__(self) -> StreamlitClient:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
 
     # -- what the page shows ---------------------------------------------------------------------------------------
 

@@ -24,7 +24,8 @@ def free_port() -> int:
 
 
 class StreamlitServer:
-    def __init__(self, db_url: str, log: Path):
+    def __init__(self, db_url: str, log: Path, script: str | Path = "app.py"):
+        self.script = str(script)  # run from the project folder, so its .streamlit/config.toml applies
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.db_url = db_url
@@ -35,7 +36,7 @@ class StreamlitServer:
         """Start the server (again) on its port and database; returns once it answers its health check."""
         env = {**os.environ, "ASSESSMENT_DB_URL": self.db_url}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
+            [sys.executable, "-m", "streamlit", "run", self.script, "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
             cwd=PROJECT_ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.wait_until_healthy()

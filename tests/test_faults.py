@@ -137,6 +137,24 @@ def test_postgres_stopped_mid_interview_is_said_plainly_and_the_same_tab_recover
         store.dispose()
 
 
+def test_an_exception_no_page_caught_shows_no_details(tmp_path):
+    """The last line of defence (.streamlit/config.toml, client.showErrorDetails): an exception nothing caught
+    reaches the browser as a generic message, without its type, text or traceback."""
+    script = tmp_path / "boom.py"
+    script.write_text('raise RuntimeError("internal detail: /srv/secret/path")\n')
+    server = StreamlitServer(f"sqlite:///{tmp_path / 'unused.db'}", tmp_path / "streamlit.log", script=script)
+    try:
+        with StreamlitClient(server.url) as tab:
+            run = tab.open("")
+    finally:
+        server.stop()
+    shown = [proto for kind, proto in run.elements if kind == "exception"]
+    assert len(shown) == 1
+    assert shown[0].stack_trace == []
+    assert "secret" not in shown[0].message
+    assert "RuntimeError" not in shown[0].type + shown[0].message
+
+
 # --- which database errors count as "cannot be reached" -----------------------------------------------------
 
 

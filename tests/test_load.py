@@ -29,6 +29,16 @@ def test_twenty_sessions_answering_for_a_minute_see_no_error_and_lose_no_answer(
 
     errors = [error for session in logs for error in session.errors]
     assert errors == [], f"{len(errors)} errors; server log:\n{log.read_text()[-3000:]}"
+    assert "Traceback" not in log.read_text()  # nor did the server meet an exception no page showed
     assert load.lost_answers(services, admin, logs) == []
     assert all(session.acknowledged for session in logs), "every session saved something"
     assert sum(session.changed for session in logs) > 0, "sessions changed answers they had saved"
+
+
+def test_the_load_benchmark_reports_its_figures():
+    rows = load.measure(seconds=3, sessions=2, db="sqlite")
+    assert [row["figure"] for row in rows] == [f"load: {what} (2 sessions, 3 s, SQLite)" for what in
+                                               ("saves/s", "save latency p95", "server CPU per save",
+                                                "errors / lost answers")]
+    assert rows[-1] == {**rows[-1], "value": "0 / 0", "ok": True}
+    assert float(rows[0]["value"].split()[0]) > 0
