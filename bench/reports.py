@@ -82,13 +82,13 @@ def measure(url: str, reports: int = CAMPAIGN) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="100 reports from a demo database of 500 enterprises")
+    parser.add_argument("--quick", action="store_true", help="30 reports from a demo database of 500 enterprises")
     parser.add_argument("--db", help="an existing database with approved diagnoses")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE,
                         help="where the demo database is cached (default data/bench)")
     args = parser.parse_args()
     url = database_url(500 if args.quick else 100_000, args.db, args.cache)
-    print_table(measure(url, 100 if args.quick else CAMPAIGN))
+    print_table(measure(url, 30 if args.quick else CAMPAIGN))
 
 
 if __name__ == "__main__":

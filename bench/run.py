@@ -12,7 +12,7 @@ measured value, bar, ratio (where the bar is a ratio) and pass / FAIL.
 The workbook and dashboard benchmarks read a demo database of 100,000 enterprises, cached by its parameters
 under ``data/bench/`` (``bench/demo_db.py``): the first run builds it (about 5 minutes), later runs reuse it.
 
-``--quick`` measures smaller sizes with fewer repeats (10,000 sets, a demo database of 500 enterprises, 100
+``--quick`` measures smaller sizes with fewer repeats (10,000 sets, a demo database of 500 enterprises, 30
 reports, a 5-second load test of 5 sessions on SQLite only) in about a minute; its figures are not comparable
 with the bars, so no bar is judged.
 ``--readme`` rewrites the generated part of README.md's Performance section with the table and the machine it
@@ -69,8 +69,8 @@ class Benchmark:
 
 BENCHMARKS = [
     Benchmark("scoring", "bench.scoring", "measure", {"sets": 100_000, "sample": 300, "repeats": 7},
-              {"sets": 10_000, "sample": 100, "repeats": 3}),
-    Benchmark("reports", "bench.reports", "measure", {"reports": 1_070}, {"reports": 100}, demo_database=True),
+              {"sets": 10_000, "sample": 50, "repeats": 3}),
+    Benchmark("reports", "bench.reports", "measure", {"reports": 1_070}, {"reports": 30}, demo_database=True),
     Benchmark("bureau", "bench.bureau", "measure", demo_database=True),
     Benchmark("interview", "bench.interview", "measure", {"repeats": 30}, {"repeats": 10}),
     Benchmark("dashboard", "bench.app", "measure_dashboard", {"repeats": 5}, {"repeats": 2}, demo_database=True),
