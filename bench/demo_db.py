@@ -2,10 +2,11 @@
 
 Building 100,000 enterprises takes about 5 minutes, so the database is cached as a SQLite file under
 ``data/bench/`` (or ``--cache DIR``) whose name holds everything it depends on: the number of enterprises, the
-seed and a digest of the generator, the migrations and the questionnaires. A change to any of them gives a new
-name, so a stale database is never reused; an unchanged one is reused as it is. The file is built under a
-temporary name in a child process (so its memory does not count in the parent's figures) and renamed only once
-complete, so an interrupted build leaves nothing that looks finished.
+seed and a digest of the files that shape it (the generator, the scoring, the models, the migrations and the
+questionnaires). A change to any of them gives a new name, so a stale database is never reused, and it is removed
+once its successor is built; an unchanged one is reused as it is. The file is built under a temporary name in a
+child process (so that its memory does not count in the parent's figures) and renamed only once complete, so an
+interrupted build leaves nothing that looks finished.
 """
 
 from __future__ import annotations
@@ -78,4 +79,11 @@ def demo_database(enterprises: int, seed: int = DEFAULT_SEED, cache: Path = DEFA
     for suffix in ("-wal", "-shm"):
         partial.with_name(partial.name + suffix).unlink(missing_ok=True)
     partial.replace(path)
+    # Databases of the same parameters made by earlier code are never read again; 100,000 enterprises take
+    # hundreds of megabytes, so they go.
+    for stale in path.parent.glob(f"demo-{enterprises}-seed{seed}-*.db"):
+        if stale != path and ".building-" not in stale.name:
+            say(f"removing {stale.name}, built from earlier code")
+            for file in (stale, *(stale.with_name(stale.name + suffix) for suffix in ("-wal", "-shm"))):
+                file.unlink(missing_ok=True)
     return f"sqlite:///{path}"

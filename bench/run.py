@@ -101,7 +101,9 @@ def _measure(reply, module: str, function: str, args: tuple, kwargs: dict) -> No
     os.setsid()
     try:
         reply.send(("rows", getattr(importlib.import_module(module), function)(*args, **kwargs)))
-    except BaseException:  # noqa: BLE001 – handed to the parent, which stops the run with it
+    except SystemExit as stop:  # a benchmark's own message for a bad setup, e.g. too few approved diagnoses
+        reply.send(("error", str(stop.code)))
+    except BaseException:  # noqa: BLE001 – a bug: its traceback goes to the parent, which stops the run with it
         reply.send(("error", traceback.format_exc()))
 
 

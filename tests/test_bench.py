@@ -10,6 +10,7 @@ import pytest
 
 from assessment import PROJECT_ROOT
 from bench import demo_db, run
+from bench.bureau import enterprise_count
 from bench.scoring import measure as measure_scoring
 from bench.table import markdown_table, row
 
@@ -123,3 +124,18 @@ def test_a_database_that_is_not_there_is_named_and_not_created(tmp_path):
     assert done.returncode == 1
     assert done.stderr.strip() == f"{missing}: no such database file"
     assert not missing.parent.exists()
+
+
+def test_a_demo_database_built_from_earlier_code_is_replaced(tmp_path):
+    stale = tmp_path / "demo-5-seed2026-000000000000.db"
+    other_size = tmp_path / "demo-6-seed2026-000000000000.db"
+    for path in (stale, other_size):
+        path.write_bytes(b"built by earlier code")
+    said = []
+    url = demo_db.demo_database(5, cache=tmp_path, say=said.append)
+    fresh = demo_db.cached_path(5, cache=tmp_path)
+    assert url == f"sqlite:///{fresh}"
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([fresh.name, other_size.name])
+    assert said[0].startswith("building a demo database of 5 enterprises")
+    assert said[-1] == f"removing {stale.name}, built from earlier code"
+    assert enterprise_count(url) == 5
