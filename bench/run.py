@@ -253,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.readme is not None:
         replace_section(args.readme.read_text(encoding="utf-8"), "")  # the markers are checked before a long run
     benchmarks = [b for b in BENCHMARKS if (b.name in args.only if args.only else b.in_quick or not args.quick)]
+    # Stopped from outside: unwind, so that the running benchmark's process group (servers included) is stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     host = machine()  # before the run: the load average says how busy the machine was when it started
     start = time.perf_counter()
     rows = run(benchmarks, args.quick, args.cache, enterprises=args.enterprises)
