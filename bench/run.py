@@ -123,8 +123,7 @@ def run_benchmark(benchmark: Benchmark, quick: bool, url: str | None) -> list[di
     except EOFError:
         kind, payload = "error", f"its process ended without a result (exit code {child.exitcode})"
     finally:
-        if child.is_alive() or child.exitcode is None:
-            child.join(5)
+        child.join(5)  # it ends on its own once it has sent its result
         if child.is_alive():
             os.killpg(child.pid, signal.SIGKILL)
             child.join()
