@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from assessment import reference
@@ -143,6 +143,15 @@ def checked(model: type[FormT], data: dict[str, Any], where: str = "") -> FormT:
         return model.model_validate(data)
     except ValidationError as exc:
         raise input_error(exc, where) from None
+
+
+def checked_value(kind: Any, value: Any, field: str) -> Any:
+    """One value checked on its own (a user's display name against ``Line``, a note against ``LongText``), or
+    InputError naming ``field``."""
+    try:
+        return TypeAdapter(kind).validate_python(value)
+    except ValidationError as exc:
+        raise input_error(exc, field=field) from None
 
 
 def input_error(exc: ValidationError, where: str = "", field: str = "form") -> InputError:

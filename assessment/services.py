@@ -23,11 +23,13 @@ from assessment.db import Store
 from assessment.errors import AssessmentError
 from assessment.inputs import (
     InputError,
+    Line,
     LongText,
     OrganisationInput,
     ProfileInput,
     ProjectInput,
     checked,
+    checked_value,
     input_error,
 )
 from assessment.models import (
@@ -157,8 +159,10 @@ class Services:
                 problems.append(f"organisation: a {role} belongs to a {ROLE_ORGANISATION[role]}")
         if districts is not None and role != "bureau_analyst":
             problems.append("districts: only an analyst's reading is limited to districts")
-        if not display_name.strip():
-            problems.append("display_name: required")
+        try:  # a NUL or another control character would reach the database (PostgreSQL refuses a NUL)
+            display_name = checked_value(Line, display_name, "display_name")
+        except InputError as exc:
+            problems.extend(exc.messages)
         try:
             accounts.check_password_policy(password, username)
         except AssessmentError as exc:
@@ -192,7 +196,8 @@ class Services:
                 query = query.where(Organisation.district == district)
             if industry:
                 query = query.where(Organisation.industry == industry)
-            if search and search.strip():
+            search = "".join(ch for ch in search or "" if ch.isprintable())  # PostgreSQL refuses a NUL
+            if search.strip():
                 search = search.strip()
                 query = query.where(Organisation.name.contains(search)
                                     | (Organisation.credit_code == search.replace(" ", "").upper()))

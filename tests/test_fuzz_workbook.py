@@ -165,7 +165,7 @@ def checked_or_located(data: bytes, filename: str = FILE) -> FilledTemplate | Te
     return template
 
 
-@fuzz(450)
+@fuzz(300)
 @given(target=target_cell(), value=CELL_VALUES)
 def test_a_changed_cell(target, value):
     sheet, ref = target
@@ -175,7 +175,7 @@ def test_a_changed_cell(target, value):
         assert any(f"{sheet}!{ref}:" in message for message in outcome.messages), (ref, outcome.messages)
 
 
-@fuzz(120)
+@fuzz(80)
 @given(cells=st.lists(st.tuples(target_cell(), CELL_VALUES), min_size=2, max_size=5))
 def test_several_changed_cells(cells):
     data = filled()
