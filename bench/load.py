@@ -35,7 +35,7 @@ from assessment.accounts import Actor
 from assessment.db import Store
 from assessment.questionnaire import by_id
 from assessment.services import Services
-from bench.table import print_table
+from bench.table import print_table, row
 from tests import pgcluster
 from tests.conftest import PASSWORD, enterprise_fields
 from tests.streamlit_client import ProtocolError, StreamlitClient
@@ -227,20 +227,19 @@ def measure(seconds: float = 60, sessions: int = 20, db: str = "sqlite") -> list
     latencies = [s for log in logs for s in log.latencies]
     errors = sum(len(log.errors) for log in logs)
     name = {"sqlite": "SQLite", "postgres": "PostgreSQL"}[db]
-    where = f"{sessions} sessions, {seconds:g} s, {name}"
-    rows = [{"figure": f"load: saves/s ({where})", "value": f"{len(latencies) / seconds:.1f} ({len(latencies)} saves)",
-             "bar": "", "ok": None}]
+    size = f"{sessions} sessions, {seconds:g} s"
+    rows = [row(f"load.{db}.saves", f"load on {name}: saves per second", f"{len(latencies) / seconds:.1f}",
+                size=f"{size}, {len(latencies)} saves")]
     if latencies:
-        rows.append({"figure": f"load: save latency p95 ({where})",
-                     "value": f"{p95(latencies) * 1000:.0f} ms (median {statistics.median(latencies) * 1000:.0f} ms)",
-                     "bar": "", "ok": None})
+        rows.append(row(f"load.{db}.p95", f"load on {name}: a save's latency, 95th percentile",
+                        f"{p95(latencies) * 1000:.0f} ms (median {statistics.median(latencies) * 1000:.0f} ms)",
+                        size=size))
     if latencies and cpu_before is not None and cpu_after is not None:
-        # Independent of other processes on the machine, unlike the latency: what one save costs the server.
-        rows.append({"figure": f"load: server CPU per save ({where})",
-                     "value": f"{(cpu_after - cpu_before) / len(latencies) * 1000:.0f} ms (the page opens included)",
-                     "bar": "", "ok": None})
-    rows.append({"figure": f"load: errors / lost answers ({where})", "value": f"{errors} / {len(lost)}",
-                 "bar": "0 / 0", "ok": errors == 0 and not lost and all(log.acknowledged for log in logs)})
+        # Unlike the latency, hardly changed by other processes on the machine: what one save costs the server.
+        rows.append(row(f"load.{db}.cpu", f"load on {name}: server CPU time per save",
+                        f"{(cpu_after - cpu_before) / len(latencies) * 1000:.0f} ms (page opens included)", size=size))
+    rows.append(row(f"load.{db}.errors", f"load on {name}: errors / lost answers", f"{errors} / {len(lost)}", "0 / 0",
+                    errors == 0 and not lost and all(log.acknowledged for log in logs), size=size))
     return rows
 
 
