@@ -165,7 +165,7 @@ def checked_or_located(data: bytes, filename: str = FILE) -> FilledTemplate | Te
     return template
 
 
-@fuzz(300)
+@fuzz(400)
 @given(target=target_cell(), value=CELL_VALUES)
 def test_a_changed_cell(target, value):
     sheet, ref = target
