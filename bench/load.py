@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -190,21 +191,28 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[-1] if len(values) > 1 else values[0]
 
 
+DATABASE = f"bench_load_{os.getpid()}"  # the benchmark's own database on a PostgreSQL server
+
+
+def postgres(server_url: str, *statements: str) -> None:
+    """Run statements on the server's maintenance database (CREATE / DROP DATABASE cannot run in a transaction)."""
+    with psycopg.connect(server_url.replace("+psycopg", "") + "/postgres", autocommit=True) as connection:
+        for statement in statements:
+            connection.execute(statement)
+
+
 def measure(seconds: float = 60, sessions: int = 20, db: str = "sqlite") -> list[dict]:
     """Run the load on a fresh database of kind ``db`` ("sqlite" or "postgres"); the rows of its figures."""
     work = Path(tempfile.mkdtemp(prefix="bench-load-"))
-    cluster = None
+    cluster = server_url = None
     if db == "sqlite":
         url = f"sqlite:///{work / 'load.db'}"
     elif db == "postgres":
         server_url = os.environ.get("ASSESSMENT_TEST_PG_URL")
         if not server_url:
             server_url, cluster = pgcluster.start()
-        name = f"bench_load_{os.getpid()}"
-        with psycopg.connect(server_url.replace("+psycopg", "") + "/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name}")
-            conn.execute(f"CREATE DATABASE {name}")
-        url = f"{server_url}/{name}"
+        url = f"{server_url}/{DATABASE}"
+        postgres(server_url, f"DROP DATABASE IF EXISTS {DATABASE}", f"CREATE DATABASE {DATABASE}")
     else:
         raise ValueError(f"db must be sqlite or postgres, not {db!r}")
     store = Store(url)
@@ -224,6 +232,9 @@ def measure(seconds: float = 60, sessions: int = 20, db: str = "sqlite") -> list
         store.dispose()
         if cluster is not None:
             pgcluster.stop(cluster)
+        elif server_url is not None:  # a shared server: leave nothing behind on it
+            postgres(server_url, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        shutil.rmtree(work, ignore_errors=True)
     latencies = [s for log in logs for s in log.latencies]
     errors = sum(len(log.errors) for log in logs)
     name = {"sqlite": "SQLite", "postgres": "PostgreSQL"}[db]
