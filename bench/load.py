@@ -110,12 +110,11 @@ def open_interview(client: StreamlitClient, seat: Seat) -> dict[str, str]:
     return dict(zip(options, [option.code for option in by_id(QUESTIONNAIRE).scale], strict=True))
 
 
-def answer_until(client: StreamlitClient, log: SessionLog, codes: dict[str, str], deadline: float,
-                 stop: threading.Event | None = None) -> None:
-    """Change one answer after another until ``deadline`` (or ``stop``); record each save in ``log``."""
+def answer_until(client: StreamlitClient, log: SessionLog, codes: dict[str, str], deadline: float) -> None:
+    """Change one answer after another until ``deadline``; record each save in ``log``."""
     seat, labels = log.seat, {code: label for label, code in codes.items()}
     n = 0
-    while time.monotonic() < deadline and not (stop and stop.is_set()):
+    while time.monotonic() < deadline:
         item = seat.items[n % len(seat.items)]
         before = log.acknowledged.get(item)
         code = next(c for k in range(len(CHOICES)) if (c := CHOICES[(n + k) % len(CHOICES)]) != before)
