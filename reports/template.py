@@ -769,7 +769,8 @@ class _MetaSheet:
             if key in META_KEYS:
                 self.values[key] = (value, f"B{row}")
             elif key in ("item", "field"):
-                if not isinstance(value, str) or not isinstance(at, int) or isinstance(at, bool) or at < 1:
+                if not isinstance(value, str) or not value.isprintable() or not isinstance(at, int) or \
+                        isinstance(at, bool) or at < 1:
                     self.problem("damaged row map entry", cell=f"C{row}")
                     continue
                 (self.items if key == "item" else self.fields)[value] = (at, f"C{row}")

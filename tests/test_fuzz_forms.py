@@ -302,3 +302,10 @@ def accounts_and_search(services, w, operation: str, data) -> None:
         password = data.draw(st.one_of(st.just(PASSWORD), TEXT, st.from_regex(r"\A[a-zA-Z0-9]{8,14}\Z")))
         role = data.draw(st.one_of(st.sampled_from(["provider_user", "enterprise_user", "bureau_admin"]), TEXT))
         through_service(services, services.create_user, w.admin, username, display, password, role, w.provider_a_id)
+
+
+def test_every_form_code_and_field_has_words_in_both_languages():
+    fields = {*OrganisationInput.model_fields, *ProfileInput.model_fields, *ProjectInput.model_fields, "form"}
+    for lang in LANGUAGES:
+        assert {f"errors.form.{code}" for code in FORM_CODES} <= set(WORDS[lang]), lang
+        assert {f"field.{name}" for name in fields} <= set(WORDS[lang]), lang
