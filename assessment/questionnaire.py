@@ -306,7 +306,10 @@ def _format(problems: list[tuple[tuple, str]], data: dict, lines: dict[tuple, in
                 if isinstance(entry, dict) and isinstance(entry.get("id") or entry.get("code"), str):
                     parts.append(f" ({entry.get('id') or entry.get('code')})")
             else:
-                parts.append(("." if parts else "") + str(part))
+                key = str(part)
+                if not key.strip() or not key.isprintable() or ": " in key:  # quoted, so the message stays one line
+                    key = repr(part)
+                parts.append(("." if parts else "") + key)
             try:
                 parent = parent[part] if isinstance(parent, dict | list) else None
             except (KeyError, IndexError, TypeError):

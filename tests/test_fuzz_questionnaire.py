@@ -233,11 +233,13 @@ def test_a_bad_level_is_named_at_its_item(index, level):
 @fuzz(200)
 @given(key=st.sampled_from(["id", "version", "title", "scale", "levels", "rule", "elements", "domains",
                             "subdomains", "weight_profiles", "items"]),
-       extra=st.sets(st.sampled_from(["scale", "levels", "items", "rule"]), max_size=2))
-def test_missing_sections_are_each_named(key, extra):
+       extra=st.sets(st.sampled_from(["scale", "levels", "items", "rule"]), max_size=2),
+       unknown=st.text(PRINTABLE, min_size=1, max_size=12))
+def test_missing_sections_are_each_named(key, extra, unknown):
     data = _copy(DATA["mini"])
     for name in {key, *extra}:
         del data[name]
+    data[f"x-{unknown}"] = 1  # an unknown key too: named, and it hides none of the missing sections
     messages = messages_of(data)
     for name in {key, *extra}:
         assert any(re.search(rf":\d+: {name}: (missing|must map)", message) for message in messages), (name, messages)
