@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 import zipfile
 from functools import cache
 from xml.sax.saxutils import escape
@@ -60,7 +61,8 @@ def members(data: bytes) -> dict[str, bytes]:
 
 def rezip(parts: list[tuple[str, bytes]], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression) as archive:
+    with warnings.catch_warnings(), zipfile.ZipFile(out, "w", compression) as archive:
+        warnings.simplefilter("ignore", UserWarning)  # a duplicated member name is the point of some cases
         for name, content in parts:
             archive.writestr(name, content)
     return out.getvalue()
