@@ -803,6 +803,13 @@ def _meta_questionnaire(raw: _MetaSheet) -> Questionnaire | None:
     profile = raw.value("profile")
     if profile not in q.weight_profiles:
         raw.problem(f"unknown profile {profile!r}; expected one of {', '.join(q.weight_profiles)}", "profile")
+        return q
+    # The row map was written for the template's profile: items of another profile mean one of them was edited.
+    applicable = {item.id for item in q.items_for(profile)}
+    foreign = sorted(key for key in raw.items if key in q.item_by_id and key not in applicable)
+    if foreign:
+        raw.problem(f"the template's requirements include {len(foreign)} that are not for {profile} manufacturing "
+                    f"(such as {foreign[0]}): the profile was changed; export a new template", "profile")
     return q
 
 
