@@ -446,7 +446,8 @@ class _Checker:
                 self.add(("items", i, "subdomain"), f"unknown subdomain {item.subdomain!r}")
             used.add(item.subdomain)
         if items:
-            for i, sd in enumerate(self.data.get("subdomains") or []):
+            raw = self.data.get("subdomains")
+            for i, sd in enumerate(raw if isinstance(raw, list) else []):
                 code = sd.get("code") if isinstance(sd, dict) else None
                 if isinstance(code, str) and code in subdomain_parent and code not in used:
                     self.add(("subdomains", i), f"subdomain {code} has no items at all")

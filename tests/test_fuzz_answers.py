@@ -11,7 +11,7 @@ import json
 import random
 import re
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from assessment import cli
@@ -138,9 +138,10 @@ def test_a_mutated_json_answer_set(tmp_path_factory, data, incomplete, suffix):
 
 
 @fuzz(700)
-@given(data=st.data())
-def test_broken_json_text(tmp_path_factory, data):
-    text = data.draw(broken_text(text_of(data.draw(answer_set()))))
+@example(text='{"questionnaire": ' + "1" * 5000 + "}")
+@example(text="[" * 5000 + "]" * 5000)
+@given(text=st.composite(lambda draw: draw(broken_text(text_of(draw(answer_set())))))())
+def test_broken_json_text(tmp_path_factory, text):
     path = tmp_path_factory.getbasetemp() / "broken.json"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
     scored_or_located(path, 1, "--allow-incomplete")

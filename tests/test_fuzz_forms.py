@@ -304,6 +304,18 @@ def accounts_and_search(services, w, operation: str, data) -> None:
         through_service(services, services.create_user, w.admin, username, display, password, role, w.provider_a_id)
 
 
+def test_a_display_name_with_a_nul_is_refused_and_changes_nothing(world_store):
+    # Found by the fuzzing: PostgreSQL refuses a NUL in text, and the error reached the user as SQL.
+    services, w = world_store
+    before = snapshot(services.store)
+    with pytest.raises(InputError, match=r"display_name: contains a control character \(U\+0000\)"):
+        services.create_user(w.admin, "nul_name", "甲\x00乙", PASSWORD, "provider_user", w.provider_a_id)
+    assert_unchanged(services.store, before, "create_user")
+    found = [org.id for org in services.list_enterprises(w.admin, search="企业\x00")]
+    assert found == [org.id for org in services.list_enterprises(w.admin, search="企业")]
+    assert found
+
+
 def test_every_form_code_and_field_has_words_in_both_languages():
     fields = {*OrganisationInput.model_fields, *ProfileInput.model_fields, *ProjectInput.model_fields, "form"}
     for lang in LANGUAGES:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from assessment import QUESTIONNAIRES_DIR
@@ -156,13 +156,20 @@ def text_mutation(draw, name: str) -> str:
 # --- the properties -----------------------------------------------------------------------------------------
 
 
+# Each explicit example is a crash the fuzzing found once.
 @fuzz(1200)
+@example(data={**DATA["mini"], "subdomains": 47154})
+@example(data={**DATA["mini"], "subdomains": [{"code": {"a": 1}, "domain": "PX", "name": {"zh": "x", "en": "x"}}]})
 @given(data=data_mutation("mini"))
 def test_mutated_data_of_the_small_questionnaire(data):
     loaded_or_located(dump(data), "mini.yaml")
 
 
 @fuzz(900)
+@example(text="id: &a [*a]\n")
+@example(text="[" * 50_000 + "]" * 50_000)
+@example(text="a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + n)}: &{chr(98 + n)} [{', '.join([f'*{chr(97 + n)}'] * 9)}]\n" for n in range(6)))
 @given(text=text_mutation("mini"))
 def test_mutated_text_of_the_small_questionnaire(text):
     loaded_or_located(text, "mini.yaml")

@@ -15,7 +15,7 @@ import zipfile
 from functools import cache
 from xml.sax.saxutils import escape
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from assessment.accounts import Actor
@@ -167,7 +167,12 @@ def checked_or_located(data: bytes, filename: str = FILE) -> FilledTemplate | Te
     return template
 
 
+# Each explicit example is a problem the fuzzing found once.
 @fuzz(400)
+@example(target=(REQUIREMENTS, "A121"), value=("date", "2024-02-30T00:00:00"))  # was not located
+@example(target=(META_SHEET, "B7"), value=("text", "process"))  # passed answers of the other profile on
+@example(target=(META_SHEET, "B74"), value=("text", "PA\r\nX"))  # split a message over two lines
+@example(target=(REQUIREMENTS, "G154"), value=("text", "line\nbreak"))
 @given(target=target_cell(), value=CELL_VALUES)
 def test_a_changed_cell(target, value):
     sheet, ref = target
