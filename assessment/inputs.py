@@ -64,8 +64,17 @@ def _credit_code(value: str | None) -> str | None:
         return None
     try:
         return reference.validate_credit_code(value)
-    except ValueError as exc:
-        raise PydanticCustomError("credit_code", "{detail}", {"detail": str(exc)}) from None
+    except ValueError as exc:  # the same steps as the reference's check, to say which one failed
+        code = "".join(value.split()).upper()
+        wrong = [(at, ch) for at, ch in enumerate(code, start=1) if ch not in reference.CREDIT_CODE_ALPHABET]
+        if len(code) != reference.CREDIT_CODE_LENGTH:
+            kind, params = "credit_code_length", {"length": len(code)}
+        elif wrong:
+            kind, params = "credit_code_character", {"position": wrong[0][0], "char": wrong[0][1]}
+        else:
+            kind, params = "credit_code_check", {"found": code[-1],
+                                                 "expected": reference.credit_code_check_character(code[:-1])}
+        raise PydanticCustomError(kind, "{detail}", {"detail": str(exc), **params}) from None
 
 
 def _required(value: str) -> str:
@@ -191,7 +200,8 @@ _CODES = {
     "string_type": "not_text", "string_unicode": "not_text",
     "dict_type": "not_a_group", "model_type": "not_a_group", "model_attributes_type": "not_a_group",
 }
-CUSTOM_CODES = ("control_character", "unknown_choice", "credit_code", "required", "enterprise_needs")
+CUSTOM_CODES = ("control_character", "unknown_choice", "credit_code_length", "credit_code_character",
+                "credit_code_check", "required", "enterprise_needs")
 FORM_CODES = tuple(sorted({*_CODES.values(), *CUSTOM_CODES, "invalid"}))
 _LIMITS = ("max_length", "ge", "gt", "le", "lt", "decimal_places", "max_digits", "whole_digits")
 

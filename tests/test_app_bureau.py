@@ -349,8 +349,8 @@ def test_organisations_refuse_a_bad_credit_code_with_its_place_and_store_a_good_
     app = fill_enterprise(open_page(world.admin, "organisations"), bad)
     app.button(key="org_create_enterprise").click().run()
     assert not app.exception
-    assert app.error[0].value.startswith(f"credit_code: unified social credit code '{bad}': wrong check character")
-    assert "position 18" in app.error[0].value
+    assert app.error[0].value.startswith("统一社会信用代码：")  # the field, said in the user's language
+    assert f"校验码（第 18 位）应为“{good[-1]}”，填写的是“{bad[-1]}”" in app.error[0].value
     assert len(services.list_enterprises(world.admin)) == before
     app.text_input(key="org_new_credit_code").input(good)
     app.button(key="org_create_enterprise").click().run()
