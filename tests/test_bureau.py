@@ -158,9 +158,13 @@ def test_demo_workbook_opens_in_libreoffice_and_the_exports_read_back(store, tmp
 
 
 def test_the_bureau_benchmark_runs_and_reports_time_and_memory(tmp_path):
-    from bench.bureau import measure
+    from bench.bureau import FIGURES, measure
+    from bench.demo_db import demo_database
 
-    rows = measure(enterprises=20, db=str(tmp_path / "bench.db"), out=str(tmp_path / "bench.xlsx"))
-    assert [row["figure"] for row in rows[:2]] == ["bureau workbook, 20 enterprises", "peak memory (process RSS)"]
+    url = demo_database(20, cache=tmp_path, say=lambda line: None)
+    rows = measure(url, out=str(tmp_path / "bench.xlsx"))
+    assert [row["id"] for row in rows[:2]] == ["bureau.workbook", "bureau.memory"]
+    assert [row["figure"] for row in rows[:2]] == [FIGURES["bureau.workbook"], FIGURES["bureau.memory"]]
+    assert rows[0]["size"] == "20 enterprises"
     assert all(row["ok"] is None for row in rows)  # bars are judged only at full size
     assert len(rows_of(openpyxl.load_workbook(tmp_path / "bench.xlsx")["企业清单"])) == 21
