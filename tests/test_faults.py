@@ -124,9 +124,11 @@ def test_postgres_stopped_mid_interview_is_said_plainly_and_the_same_tab_recover
             pgcluster.resume(directory, base)
             again = tab.rerun()  # the same tab, the same server
             assert again.exceptions == []
-            # The save that failed says so once, beside its requirement; the acknowledged answer is there.
+            # The save that failed says so once, beside its requirement; what the screen shows is what is stored:
+            # the acknowledged answer, and no trace of the choice that was not kept.
             assert again.errors == [UNAVAILABLE]
             assert tab.shown(first) == labels["full"]
+            assert tab.shown(second) is None
             assert tab.choose(third, labels["mostly"]).ok
             assert tab.choose(second, labels["none"]).ok
             assert tab.rerun().ok
