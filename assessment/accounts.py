@@ -156,6 +156,14 @@ def resume_session(store: Store, token: str, timeout: timedelta) -> Actor | None
         return Actor.of(user)
 
 
+def touch_session(store: Store, token: str) -> None:
+    """Note that the token's tab is still in use, so a reload within the timeout of now resumes it."""
+    with store.write() as db:
+        row = db.get(SignInSession, _digest(token))
+        if row is not None:
+            row.last_seen = now()
+
+
 def close_session(store: Store, token: str) -> None:
     with store.write() as db:
         row = db.get(SignInSession, _digest(token))

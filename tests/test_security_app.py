@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from assessment import PROJECT_ROOT, accounts
 from assessment.db import Store
-from assessment.models import SignInSession
+from assessment.models import SignInSession, now
 from assessment.services import Services
 from tests.conftest import PASSWORD, credit_code
 from ui import session, work
@@ -171,6 +171,25 @@ def test_an_idle_sign_in_expires_and_signing_out_ends_the_token(app_world):
     assert "actor" not in app.session_state
     assert sessions(services) == 0
     assert accounts.resume_session(services.store, token, session.SESSION_TIMEOUT) is None
+
+
+def test_a_tab_in_use_renews_its_sign_in_so_long_work_never_ends_in_a_sign_out(app_world):
+    services, w = app_world
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    sign_in(app, "provider_a", PASSWORD)
+    token = app.session_state["token"]
+    # Twenty-five minutes of work since the database last heard of the token (e.g. answering in the interview's
+    # fragment): the next run renews it, so a reload five minutes later still resumes the sign-in.
+    long_ago = now() - timedelta(minutes=25)
+    with services.store.write() as db:
+        db.get(SignInSession, accounts._digest(token)).last_seen = long_ago
+    app.session_state["renewed"] = datetime.now(UTC) - session.RENEW_EVERY
+    app.run()
+    assert app.session_state["actor"] == w.provider_a
+    with services.store.read() as db:
+        renewed = db.get(SignInSession, accounts._digest(token)).last_seen
+    assert renewed > long_ago + timedelta(minutes=24)
+    assert accounts.resume_session(services.store, token, timedelta(minutes=5)) == w.provider_a
 
 
 def test_a_user_deactivated_while_signed_in_is_signed_out_at_the_next_run(app_world):

@@ -37,6 +37,9 @@ def services() -> Services:
 
 
 COOKIE = "assessment_session"
+# How often an active tab renews its sign-in: the database row's last use (read when a tab reloads) and the
+# browser's cookie (whose max-age is SESSION_TIMEOUT), so hours of work in one tab never end in a sign-out.
+RENEW_EVERY = timedelta(minutes=1)
 
 
 def actor() -> Actor | None:
@@ -50,7 +53,7 @@ def actor() -> Actor | None:
         current = accounts.resume_session(services().store, token, SESSION_TIMEOUT)
         if current is None:
             return None
-        st.session_state.update(actor=current, token=token)
+        st.session_state.update(actor=current, token=token, renewed=now, cookie=token)
     elif now - st.session_state.get("last_seen", now) > SESSION_TIMEOUT:
         sign_out()
         st.session_state["expired"] = True
@@ -59,12 +62,17 @@ def actor() -> Actor | None:
         sign_out()
         return None
     st.session_state["last_seen"] = now
+    token = st.session_state.get("token")
+    if token and now - st.session_state.get("renewed", now - RENEW_EVERY) >= RENEW_EVERY:
+        accounts.touch_session(services().store, token)
+        st.session_state.update(renewed=now, cookie=token)  # keep_cookie hands it to the browser again
     return current
 
 
 def sign_in(signed_in: Actor) -> None:
     token = accounts.open_session(services().store, signed_in)
-    st.session_state.update(actor=signed_in, token=token, last_seen=datetime.now(UTC), cookie=token)
+    now = datetime.now(UTC)
+    st.session_state.update(actor=signed_in, token=token, last_seen=now, renewed=now, cookie=token)
     st.session_state.pop("expired", None)
 
 

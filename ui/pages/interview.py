@@ -142,6 +142,9 @@ def show_subdomain(code: str) -> None:
 
 @st.fragment
 def requirements(aid: int) -> None:
+    # Answering runs only this fragment, often for hours: that is activity, which keeps the sign-in alive.
+    session.require_actor()
+    session.keep_cookie()
     # A full run hands over the assessment it loaded; a run of this fragment alone loads it again.
     current = st.session_state.pop("work_view", None) or work.load(actor, aid)
     work.seen_version(current)
