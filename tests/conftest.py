@@ -272,3 +272,14 @@ def streamlit_app(tmp_path):
     yield server, store
     server.stop()
     store.dispose()
+
+
+@pytest.fixture
+def app_world(databases, world_templates, monkeypatch):
+    """The shared test world in a new SQLite file that the app (AppTest) reads through ASSESSMENT_DB_URL."""
+    template, world = world_templates("sqlite")
+    url = databases.new("sqlite", template)
+    monkeypatch.setenv("ASSESSMENT_DB_URL", url)
+    store = Store(url)
+    yield Services(store), world
+    store.dispose()

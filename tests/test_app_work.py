@@ -11,8 +11,6 @@ import yaml
 from streamlit.testing.v1 import AppTest
 
 from assessment import PROJECT_ROOT
-from assessment.db import Store
-from assessment.services import Services
 from reports.template import build_template, read_template
 from ui import work
 from ui.i18n import _flatten
@@ -21,16 +19,6 @@ APP = str(PROJECT_ROOT / "app.py")
 LOCALES = PROJECT_ROOT / "ui" / "locales"
 CONFLICT = "该评估已被他人修改，请刷新后查看最新内容。"
 SHOWN = ("title", "subheader", "markdown", "caption", "error", "warning", "info", "success")
-
-
-@pytest.fixture
-def app_world(databases, world_templates, monkeypatch):
-    template, world = world_templates("sqlite")
-    url = databases.new("sqlite", template)
-    monkeypatch.setenv("ASSESSMENT_DB_URL", url)
-    store = Store(url)
-    yield Services(store), world
-    store.dispose()
 
 
 def open_page(actor, page: str, lang: str = "zh", **params) -> AppTest:

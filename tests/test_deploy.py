@@ -475,7 +475,7 @@ def routes_by_replica(work: Path) -> dict[str, set[str]]:
 def test_replicas_behind_nginx_stick_to_a_browser_share_the_database_and_keep_the_sign_in(proxied_replicas, page):
     from playwright.sync_api import expect
 
-    from tests.test_browser import fill, ready
+    from tests.test_browser import ready, set_up_and_sign_in
 
     base, ports, work = proxied_replicas
     upstreams = {f"127.0.0.1:{port}" for port in ports}
@@ -504,17 +504,7 @@ def test_replicas_behind_nginx_stick_to_a_browser_share_the_database_and_keep_th
     page.context.add_cookies([{"name": "assessment_route", "value": first_routes[0], "url": base}])
     page.goto(base)
     ready(page)
-    expect(page.get_by_role("heading", name="初始设置")).to_be_visible()
-    fill(page, "管理员用户名", "chief")
-    fill(page, "密码（至少10位，含字母和数字）", PASSWORD)
-    fill(page, "再次输入密码", PASSWORD)
-    page.get_by_role("button", name="完成设置").click()
-    expect(page.get_by_role("heading", name="登录")).to_be_visible(timeout=30_000)
-    fill(page, "用户名", "chief")
-    fill(page, "密码", PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("heading", name="统计总览")).to_be_visible(timeout=30_000)
-    page.wait_for_function("document.cookie.includes('assessment_session=')", timeout=30_000)
+    set_up_and_sign_in(page)
 
     # The browser moves to the other replica (as when its replica is replaced): still signed in, from the database.
     page.context.add_cookies([{"name": "assessment_route", "value": second_routes[0], "url": base}])

@@ -18,7 +18,6 @@ from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from assessment import PROJECT_ROOT, accounts
-from assessment.db import Store
 from assessment.models import SignInSession, now
 from assessment.services import Services
 from tests.conftest import PASSWORD, credit_code
@@ -36,20 +35,16 @@ ROLES = {"provider_user": ("provider_a", {"interview", "results", "files"}),
 
 
 @pytest.fixture
-def app_world(databases, world_templates, monkeypatch):
-    template, world = world_templates("sqlite")
-    url = databases.new("sqlite", template)
-    monkeypatch.setenv("ASSESSMENT_DB_URL", url)
-    store = Store(url)
-    services = Services(store)
+def app_world(app_world):
+    """The app's world, with enterprise 2's secrets planted in its diagnosis."""
+    services, world = app_world
     version = services.get_assessment(world.provider_b, world.diagnosis_2).assessment.version
     version = services.save_answer(world.provider_b, world.diagnosis_2, "OS.1.1", "partly", note="机密备注甲",
                                    evidence="机密证据乙", expected_version=version)
     _, version = services.add_project(world.provider_b, world.diagnosis_2, title="机密项目丙",
                                       expected_version=version)
     services.save_profile(world.provider_b, world.diagnosis_2, main_products="机密产品丁", expected_version=version)
-    yield services, world
-    store.dispose()
+    return services, world
 
 
 def everything_shown(app: AppTest) -> str:
