@@ -54,7 +54,13 @@ class AuthenticationError(AssessmentError):
 
 
 class PasswordPolicyError(AssessmentError):
-    """A new password that does not meet the policy."""
+    """A new password that does not meet the policy; ``problems`` holds one ``(code, params)`` per rule broken, as
+    InputError does, so that the interface says each in the user's language."""
+
+    def __init__(self, message: str, problems: list[tuple[str, dict]]):
+        self.problems = problems
+        code, params = problems[0]
+        super().__init__(message, code=code, **params)
 
 
 @dataclass(frozen=True)
@@ -93,17 +99,19 @@ def still_active(store: Store, actor: Actor) -> bool:
 
 
 def check_password_policy(password: str, username: str = "") -> None:
-    problems = []
+    broken = []  # (what the password needs, in English; its code; the code's parameters)
     if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(f"at least {MIN_PASSWORD_LENGTH} characters")
+        broken.append((f"at least {MIN_PASSWORD_LENGTH} characters", "form.password_too_short",
+                       {"limit": MIN_PASSWORD_LENGTH}))
     if not any(ch.isalpha() for ch in password) or not any(ch.isdigit() for ch in password):
-        problems.append("letters and digits")
+        broken.append(("letters and digits", "form.password_letters_digits", {}))
     if username and username.lower() in password.lower():
-        problems.append("not containing the user name")
+        broken.append(("not containing the user name", "form.password_has_username", {}))
     if password.lower() in COMMON_PASSWORDS:
-        problems.append("not a commonly used password")
-    if problems:
-        raise PasswordPolicyError(f"password: needs {', '.join(problems)}")
+        broken.append(("not a commonly used password", "form.password_common", {}))
+    if broken:
+        raise PasswordPolicyError(f"password: needs {', '.join(needs for needs, _, _ in broken)}",
+                                  [(code, params) for _, code, params in broken])
 
 
 def hash_password(password: str) -> str:

@@ -146,29 +146,34 @@ class Services:
     def _new_user(self, db: Session, username: str, display_name: str, password: str, role: str,
                   organisation_id: int | None, districts: Sequence[str] | None) -> User:
         username = username.strip()
-        problems = []
+        messages: list[str] = []
+        problems: list[tuple[str, dict]] = []  # one (code, params) per message, for the user's language
+
+        def refuse(message: str, code: str, **params) -> None:
+            messages.append(message)
+            problems.append((code, params))
+
         if not (3 <= len(username) <= 64) or not all(ch.isalnum() or ch in "._-@" for ch in username):
-            problems.append("username: 3–64 letters, digits or . _ - @")
+            refuse("username: 3–64 letters, digits or . _ - @", "form.username_format")
         elif db.scalar(select(User.id).where(User.username == username)):
-            problems.append(f"username: {username!r} is taken")
+            refuse(f"username: {username!r} is taken", "form.username_taken", username=username)
         if role not in ROLES:
-            problems.append(f"role: one of {', '.join(ROLES)}")
+            refuse(f"role: one of {', '.join(ROLES)}", "form.unknown_choice", field="role")
         else:
             org = db.get(Organisation, organisation_id) if organisation_id is not None else None
             if org is None or org.kind != ROLE_ORGANISATION[role]:
-                problems.append(f"organisation: a {role} belongs to a {ROLE_ORGANISATION[role]}")
+                refuse(f"organisation: a {role} belongs to a {ROLE_ORGANISATION[role]}", "form.organisation_mismatch")
         if districts is not None and role != "bureau_analyst":
-            problems.append("districts: only an analyst's reading is limited to districts")
-        try:  # a NUL or another control character would reach the database (PostgreSQL refuses a NUL)
-            display_name = checked_value(Line, display_name, "display_name")
-        except InputError as exc:
-            problems.extend(exc.messages)
-        try:
-            accounts.check_password_policy(password, username)
-        except AssessmentError as exc:
-            problems.extend(exc.messages)
-        if problems:
-            raise InputError(problems)
+            refuse("districts: only an analyst's reading is limited to districts", "form.districts_analyst_only")
+        for check in (lambda: checked_value(Line, display_name, "display_name"),  # a NUL would reach the database
+                      lambda: accounts.check_password_policy(password, username)):
+            try:
+                check()
+            except (InputError, accounts.PasswordPolicyError) as exc:
+                messages.extend(exc.messages)
+                problems.extend(exc.problems or [(exc.code, exc.params)])
+        if messages:
+            raise InputError(messages, problems=problems)
         user = User(username=username, display_name=display_name.strip(), role=role,
                     password_hash=accounts.hash_password(password), organisation_id=organisation_id,
                     districts=list(districts) if districts else None)

@@ -393,7 +393,7 @@ def test_users_weak_password_shows_the_policy_then_a_good_one_creates_and_deacti
     app.text_input(key="users_new_again").input("short1")
     app.button(key="users_create").click().run()
     assert not app.exception
-    assert app.error[0].value == "password: needs at least 10 characters"
+    assert app.error[0].value == "密码：至少 10 个字符。"  # said in the user's language
     assert len(services.list_users(world.admin)) == before
     app.text_input(key="users_new_password").input(PASSWORD)
     app.text_input(key="users_new_again").input(PASSWORD)
