@@ -566,7 +566,8 @@ def _unique_credit_code(db: Session, code: str | None, except_id: int | None = N
         return
     other = db.scalar(select(Organisation.id).where(Organisation.credit_code == code))
     if other is not None and other != except_id:
-        raise InputError(f"credit_code: {code} is already registered (organisation {other})")
+        raise InputError(f"credit_code: {code} is already registered (organisation {other})",
+                         code="form.credit_code_taken", field="credit_code", credit_code=code, other=other)
 
 
 def _text(value: str | None, where: str) -> str | None:

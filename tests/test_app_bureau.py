@@ -359,6 +359,12 @@ def test_organisations_refuse_a_bad_credit_code_with_its_place_and_store_a_good_
     assert [(e.name, e.district, e.industry, e.production_type, e.size_class) for e in stored] == [
         ("苏州新企业有限公司", "wuzhong", "C26", "process", "small")]
     assert len(services.list_enterprises(world.admin)) == before + 1
+    # The same code again (another name): refused in the user's language, nothing stored.
+    app = fill_enterprise(open_page(world.admin, "organisations"), good, name="苏州另一家企业有限公司")
+    app.button(key="org_create_enterprise").click().run()
+    assert not app.exception
+    assert app.error[0].value == f"统一社会信用代码：{good} 已经登记过（机构 #{stored[0].id}），请勿重复登记。"
+    assert len(services.list_enterprises(world.admin)) == before + 1
 
 
 def test_organisations_edit_an_enterprise_and_add_a_provider(bureau_db):
