@@ -54,19 +54,43 @@ def actor() -> Actor | None:
         if current is None:
             return None
         st.session_state.update(actor=current, token=token, renewed=now, cookie=token)
-    elif now - st.session_state.get("last_seen", now) > SESSION_TIMEOUT:
-        sign_out()
-        st.session_state["expired"] = True
+    elif _expired(now):
         return None
     elif not accounts.still_active(services().store, current):  # deactivated since: out at once, every page
         sign_out()
         return None
+    _seen(now)
+    return current
+
+
+def keep_alive() -> None:
+    """A fragment's run (the interview's answers) is activity too: the idle clock restarts and the sign-in is
+    renewed. Who may still act is not read again here: the services check it on every call the fragment makes."""
+    now = datetime.now(UTC)
+    if st.session_state.get("actor") is None:
+        return
+    if _expired(now):
+        st.rerun()  # the whole app: the sign-in page says why
+    _seen(now)
+    keep_cookie()
+
+
+def _expired(now: datetime) -> bool:
+    """Idle for longer than SESSION_TIMEOUT: the tab is signed out, and the sign-in page will say why."""
+    if now - st.session_state.get("last_seen", now) <= SESSION_TIMEOUT:
+        return False
+    sign_out()
+    st.session_state["expired"] = True
+    return True
+
+
+def _seen(now: datetime) -> None:
+    """Activity now; once every RENEW_EVERY the database row and the browser's cookie are renewed too."""
     st.session_state["last_seen"] = now
     token = st.session_state.get("token")
     if token and now - st.session_state.get("renewed", now - RENEW_EVERY) >= RENEW_EVERY:
         accounts.touch_session(services().store, token)
         st.session_state.update(renewed=now, cookie=token)  # keep_cookie hands it to the browser again
-    return current
 
 
 def sign_in(signed_in: Actor) -> None:

@@ -145,11 +145,10 @@ def requirements(aid: int) -> None:
     # Answering runs only this fragment, often for hours: that is activity, which keeps the sign-in alive. (A
     # fragment's run is outside app.py's last-resort handler, so a refusal here is shown here.)
     try:
-        session.require_actor()
+        session.keep_alive()
     except AssessmentError as error:
         session.show(error)
         st.stop()  # as work.load does: a stopped run keeps the inputs' state, a finished one would drop it
-    session.keep_cookie()
     # A full run hands over the assessment it loaded; a run of this fragment alone loads it again.
     current = st.session_state.pop("work_view", None) or work.load(actor, aid)
     work.seen_version(current)
