@@ -114,6 +114,9 @@ def keep_cookie() -> None:
     """Hand a new (or emptied) sign-in token to the browser; called by the page chrome on every run."""
     token = st.session_state.pop("cookie", None)
     if token is None:
+        # Hold the script's place: the page's elements keep their positions whether a cookie goes out or not,
+        # so a renewal does not reset open tabs.
+        st.empty()
         return
     max_age = int(SESSION_TIMEOUT.total_seconds()) if token else 0
     st.html(f"<script>document.cookie = '{COOKIE}={token}; path=/; max-age={max_age}; SameSite=Strict';</script>",
