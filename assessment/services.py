@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from assessment import accounts, workflow
@@ -38,7 +38,6 @@ from assessment.models import (
     AuditEntry,
     Confirmation,
     EnterpriseProfile,
-    Maturity,
     Organisation,
     Project,
     Review,
@@ -47,6 +46,7 @@ from assessment.models import (
 )
 from assessment.permissions import NotAllowedError, Op, require, require_active, scope, scope_enterprises
 from assessment.questionnaire import Questionnaire, by_id
+from assessment.results import write_result
 from assessment.scoring import score
 from assessment.workflow import DIAGNOSIS, EDITABLE, INITIAL, SELF, Facts, WorkflowError
 
@@ -489,13 +489,7 @@ class Services:
 
     def _rescore(self, db: Session, a: Assessment, q: Questionnaire) -> None:
         answers = dict(db.execute(select(Answer.item_id, Answer.code).where(Answer.assessment_id == a.id)).all())
-        result = score(q, answers, a.profile, allow_incomplete=True)
-        a.result = result.model_dump(mode="json")
-        a.score, a.level = result.score, result.level
-        a.answered, a.applicable = result.completeness.answered, result.completeness.applicable
-        db.execute(delete(Maturity).where(Maturity.assessment_id == a.id))
-        db.execute(insert(Maturity), [{"assessment_id": a.id, "subdomain": code, "value": sub.maturity}
-                                      for code, sub in result.subdomains.items()])
+        write_result(db, a, score(q, answers, a.profile, allow_incomplete=True))
 
 
 def _new_assessment(db: Session, actor: Actor, enterprise: Organisation, kind: str, q: Questionnaire,
