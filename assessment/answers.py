@@ -58,7 +58,7 @@ def _parse(text: str, where: str) -> AnswerSet:
         answer_set = AnswerSet.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        field = _shown(".".join(str(part) for part in err["loc"])) or "(top)"
+        field = _shown(".".join(str(part) for part in err["loc"])) if err["loc"] else "(top)"
         message = "missing" if err["type"] == "missing" else "unknown field" if err["type"] == "extra_forbidden" \
             else err["msg"]
         more = f" (and {len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""
@@ -71,8 +71,9 @@ def _parse(text: str, where: str) -> AnswerSet:
 
 
 def _shown(text: str) -> str:
-    """User text inside a message, quoted when it holds a line break or another invisible character."""
-    return text if text.isprintable() else repr(text)
+    """User text inside a message, quoted when it is blank, starts or ends with a space, or holds a line break or
+    another invisible character: the message keeps its one-line ``where: field: what`` shape."""
+    return text if text.isprintable() and text == text.strip() and text else repr(text)
 
 
 def resolve(answer_set: AnswerSet, *, allow_incomplete: bool = False) -> Questionnaire:

@@ -6,6 +6,7 @@ each test, so every test starts from the same state.
 
 import csv
 import io
+import json
 import re
 from datetime import date
 from pathlib import Path
@@ -238,7 +239,8 @@ def test_an_analyst_sees_only_gusu_and_no_write_buttons(bureau_db):
     assert not app.button
     app.session_state["bureau_dashboard_tab"] = "区县×能力域"
     app.run()
-    heatmap = app.get("plotly_chart")[0].proto.spec
+    # The spec is JSON, with Chinese escaped or not depending on plotly's engine (orjson where installed): decode it.
+    heatmap = json.dumps(json.loads(app.get("plotly_chart")[0].proto.spec), ensure_ascii=False)
     assert "姑苏区" in heatmap
     assert "昆山市" not in heatmap
     downloads = open_page(world.analyst, "downloads")

@@ -1,6 +1,12 @@
 """The README tells the truth: its quick start, its command table and its CI command."""
 
+import ast
+import importlib.metadata
 import re
+import sys
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from assessment import PROJECT_ROOT
 from assessment.cli import _parser
@@ -66,3 +72,47 @@ def test_the_performance_figures_are_generated_by_the_benchmark_command():
     missing = set(run.bar_figures().values()) - figures
     assert not missing, f"figures of DESIGN.md §6 not in the README: {missing}"
     assert re.search(r"^(Quick run .*not judged|No bar judged|\d+ of \d+ bars met)", generated, re.MULTILINE)
+
+
+def requirements() -> dict[str, Requirement]:
+    lines = (PROJECT_ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    parsed = [Requirement(line.split("#", 1)[0]) for line in lines if line.split("#", 1)[0].strip()]
+    return {canonicalize_name(r.name): r for r in parsed}
+
+
+def third_party_imports() -> set[str]:
+    """The top-level modules the project's code imports that are neither the standard library nor its own."""
+    own = {"assessment", "reports", "ui", "tests", "bench"}
+    found = set()
+    for path in PROJECT_ROOT.rglob("*.py"):
+        if path.relative_to(PROJECT_ROOT).parts[0] not in (*own, "app.py") or ".v" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module.split(".")[0])
+    return found - set(sys.stdlib_module_names) - own
+
+
+def test_every_imported_package_is_a_requirement():
+    listed = requirements()
+    distributions = importlib.metadata.packages_distributions()
+    unlisted = {module for module in third_party_imports()
+                if not {canonicalize_name(d) for d in distributions.get(module, [module])} & set(listed)}
+    assert not unlisted, f"imported but not in requirements.txt: {sorted(unlisted)}"
+
+
+def test_constraints_pin_every_requirement_within_its_range():
+    pins = {}
+    for line in (PROJECT_ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[canonicalize_name(name)] = version.strip()
+    for name, requirement in requirements().items():
+        assert name in pins, f"{name} is not pinned in constraints.txt (bash .ci/constraints)"
+        assert requirement.specifier.contains(pins[name], prereleases=True), (name, pins[name])
+    for command in quick_start_commands():
+        assert "-r requirements.txt -c constraints.txt" in command
+    ci = (PROJECT_ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert all("-c constraints.txt" in line for line in ci.splitlines() if "pip install" in line)
