@@ -31,6 +31,7 @@ class SubdomainGap(BaseModel):
     target: int
     gap: float                # target − maturity, at least 0
     levels_not_met: list[int]  # levels up to the target where the subdomain is rated below the threshold
+    without_requirements: list[int] = []  # levels up to the target where it has no requirement (for the profile)
 
 
 class Plan(BaseModel):
@@ -83,11 +84,13 @@ def improvement_plan(q: Questionnaire, answers: Mapping[str, str], profile: str,
     raised = _answered(applicable) | {r.item: top.code for r in steps}
     projected = score(q, raised, profile, allow_incomplete=True)
     gaps = []
+    has = {(item.subdomain, item.level) for item in q.items_for(profile)}
     for sd in q.subdomains:
         sub = result.subdomains[sd.code]
         gaps.append(SubdomainGap(
             subdomain=sd.code, maturity=sub.maturity, target=target, gap=max(0.0, target - sub.maturity),
             levels_not_met=[n for n, value in sorted(sub.levels.items()) if n <= target and not q.is_met(value)],
+            without_requirements=[n for n in range(1, target + 1) if (sd.code, n) not in has],
         ))
     return Plan(current_level=result.level, target_level=target, candidates=candidates, steps=steps,
                 reachable=projected.level >= target, projected_score=projected.score,

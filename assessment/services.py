@@ -49,6 +49,7 @@ from assessment.questionnaire import Questionnaire, by_id
 from assessment.results import write_result
 from assessment.scoring import score
 from assessment.workflow import DIAGNOSIS, EDITABLE, INITIAL, SELF, Facts, WorkflowError
+from assessment.worklist import BACK_WITH_PROVIDER
 
 DEFAULT_QUESTIONNAIRE = "cmmm-2020"
 
@@ -270,6 +271,17 @@ class Services:
                 if value is not None:
                     query = query.where(column == value)
             return [tuple(row) for row in db.execute(query.order_by(Assessment.id))]
+
+    def open_returns(self, actor: Actor) -> dict[int, Review]:
+        """Assessment id → the bureau's return (with its comment) of each diagnosis the actor may read that is back
+        with its provider: the latest decision returned it and it has not been handed in again."""
+        with self.store.read() as db:
+            require_active(db, actor)
+            latest = select(func.max(Review.id)).group_by(Review.assessment_id)
+            query = scope(actor, select(Review).join(Assessment, Assessment.id == Review.assessment_id).join(
+                Organisation, Organisation.id == Assessment.enterprise_id)).where(
+                Review.id.in_(latest), Review.decision == "returned", Assessment.status.in_(BACK_WITH_PROVIDER))
+            return {review.assessment_id: review for review in db.scalars(query)}
 
     # -- editing an assessment ---------------------------------------------------------------------------
 

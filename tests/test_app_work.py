@@ -4,6 +4,7 @@ Each test copies the built world (tests.conftest.build_world) into its own SQLit
 session state and names the assessment in the query parameters, as a browser address would.
 """
 
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from assessment import PROJECT_ROOT
 from reports.template import build_template, read_template
+from tests.conftest import enterprise_fields
 from ui import work
 from ui.i18n import _flatten
 
@@ -340,6 +342,167 @@ def test_the_enterprise_starts_a_self_assessment_and_a_follow_up_round(app_world
     assert app.main.radio  # ready to answer
 
 
+# --- work that comes back, and finding the next thing to do --------------------------------------------------------
+
+
+def walk(node):
+    """The elements under ``node`` in page order."""
+    children = getattr(node, "children", None)
+    if children is None:
+        yield node
+        return
+    for index in sorted(children):
+        yield from walk(children[index])
+
+
+def returned_with(services, w, cmmm, comment: str) -> int:
+    """A complete diagnosis of enterprise 1 by provider A that the bureau returned with ``comment``."""
+    enterprise, provider = w.enterprise_1, w.provider_a
+    d = services.request_diagnosis(enterprise, w.enterprise_1_id)
+    v = services.move(w.admin, d, "assign", expected_version=1, provider_id=w.provider_a_id)
+    v = services.move(provider, d, "start", expected_version=v)
+    v = services.save_answers(provider, d, all_answers(cmmm), expected_version=v)
+    _, v = services.add_project(provider, d, expected_version=v, title="MES", subdomain="PO")
+    v = services.move(provider, d, "submit", expected_version=v)
+    v = services.move(enterprise, d, "confirm", expected_version=v, rating=4)
+    services.move(w.admin, d, "return", expected_version=v, comment=comment)
+    return d
+
+
+def test_a_returned_diagnosis_shows_the_comment_and_opens_where_it_points(app_world, cmmm):
+    services, w = app_world
+    d = returned_with(services, w, cmmm, "请补充PO.3.2的证据，并复核 da.2.1。")
+    app = open_page(w.provider_a, "enterprises")
+    notices = [warning.value for warning in app.warning]
+    assert any(n.endswith("退回修改：请补充PO.3.2的证据，并复核 da.2.1。") for n in notices), notices
+    assert "意见提到的要求：DA.2.1（DA 数据）、PO.3.2（PO 生产作业）" in [c.value for c in app.caption]
+    assert button(app, "继续修改").key == f"work_open_{d}"  # the returned diagnosis is the first to do
+
+    app.button(key=f"work_open_{d}").click().run()
+    assert services.get_assessment(w.provider_a, d).assessment.status == "in_progress"
+    assert (app.title[0].value, app.query_params["sd"]) == ("诊断问卷", "DA")  # the first subdomain named
+    assert app.warning[0].value.endswith("退回修改：请补充PO.3.2的证据，并复核 da.2.1。")
+    assert "主管部门意见提到此要求" in next(m.value for m in app.markdown if m.value.startswith("**DA.2.1**"))
+    app.button(key="work_named_PO").click().run()
+    assert app.query_params["sd"] == "PO"
+    assert app.selectbox(key="work_sd").value == "PO"
+    assert app.radio(key=answer_key(d, "PO.3.2")).value == "mostly"
+
+    # Opened again later (no subdomain in the address), the comment still leads while the work is back.
+    again = open_page(w.provider_a, "interview", assessment=d)
+    assert again.query_params["sd"] == "DA"
+    # A comment naming no requirement still shows, and the questionnaire opens on the first unanswered subdomain.
+    plain_return = w.returned_1
+    app = open_page(w.provider_a, "enterprises")
+    app.button(key=f"work_open_{plain_return}").click().run()
+    assert app.warning[0].value.endswith("退回修改：请补充")
+    assert app.query_params["sd"] == "OS"
+
+
+def test_reopening_a_diagnosis_lands_on_the_first_unanswered_subdomain(app_world, cmmm):
+    services, w = app_world
+    d = w.diagnosis_1
+    order = work.subdomain_order(cmmm)
+    done = {item.id: {"code": "full"} for code in order[:3] for item in work.items_of(cmmm, "discrete", code)}
+    services.save_answers(w.provider_a, d, done, expected_version=version(services, w.provider_a, d))
+    app = open_page(w.provider_a, "enterprises")
+    app.button(key=f"work_open_{d}").click().run()
+    assert app.title[0].value == "诊断问卷"
+    assert (app.query_params["sd"], app.selectbox(key="work_sd").value) == (order[3], order[3])
+    assert open_page(w.provider_a, "interview", assessment=d).query_params["sd"] == order[3]
+
+
+def test_a_subdomain_page_ends_with_the_previous_and_next_subdomains(app_world, cmmm):
+    _, w = app_world
+    d = w.diagnosis_1
+    order = work.subdomain_order(cmmm)
+    app = open_page(w.provider_a, "interview", assessment=d, sd=order[1])
+    page = list(walk(app.main))
+    last_radio = max(n for n, element in enumerate(page) if type(element).__name__ == "Radio")
+    keys = {getattr(element, "key", None): n for n, element in enumerate(page)}
+    assert last_radio < keys["work_previous_sd"] < keys["work_next_sd"]  # below the last requirement
+    assert app.button(key="work_next_sd").label == "下一子域：DA 数据 →"
+    app.button(key="work_next_sd").click().run()
+    assert (app.query_params["sd"], app.selectbox(key="work_sd").value) == (order[2], order[2])
+    app.button(key="work_previous_sd").click().run()
+    app.button(key="work_previous_sd").click().run()
+    assert app.query_params["sd"] == order[0]
+    assert app.button(key="work_previous_sd").disabled
+    last = open_page(w.provider_a, "interview", assessment=d, sd=order[-1])
+    assert last.button(key="work_next_sd").disabled
+    assert not last.button(key="work_previous_sd").disabled
+
+
+def test_the_unanswered_only_view_spans_the_whole_questionnaire(app_world, cmmm):
+    services, w = app_world
+    d = w.diagnosis_1
+    left = ["OS.1.2", "DA.3.1", "PV.4.1"]
+    services.save_answers(w.provider_a, d, all_answers(cmmm, but=set(left)),
+                          expected_version=version(services, w.provider_a, d))
+    app = open_page(w.provider_a, "interview", assessment=d, sd="SK")
+    app.toggle(key="work_unanswered").set_value(True).run()
+    assert [r.key for r in app.main.radio] == [answer_key(d, item) for item in left]
+    assert [h.value for h in app.subheader][-3:] == ["OS 组织战略", "DA 数据", "PV 产品服务"]
+    assert "尚有 3 项要求未答，此处列出其中 3 项" in shown(app)
+    app.radio(key=answer_key(d, "DA.3.1")).set_value("partly").run()
+    assert services.get_assessment(w.provider_a, d).answers["DA.3.1"].code == "partly"
+    assert [r.key for r in app.main.radio] == [answer_key(d, item) for item in left]  # stays, for its note
+    assert not app.text_area(key=answer_key(d, "DA.3.1", "n")).disabled
+    app.button(key="work_more_unanswered").click().run()
+    assert [r.key for r in app.main.radio] == [answer_key(d, item) for item in ("OS.1.2", "PV.4.1")]
+    app.selectbox(key="work_sd").set_value("PD").run()  # choosing a subdomain leaves the view
+    assert not app.toggle(key="work_unanswered").value
+    assert [r.key for r in app.main.radio] == [answer_key(d, i.id) for i in work.items_of(cmmm, "discrete", "PD")]
+    # A fresh diagnosis: a batch of the first unanswered requirements, in questionnaire order.
+    services.move(w.provider_a, w.assigned_1, "start", expected_version=version(services, w.provider_a, w.assigned_1))
+    fresh = open_page(w.provider_a, "interview", assessment=w.assigned_1)
+    fresh.toggle(key="work_unanswered").set_value(True).run()
+    first = [i.id for code in work.subdomain_order(cmmm) for i in work.items_of(cmmm, "discrete", code)]
+    assert [r.key for r in fresh.main.radio] == [answer_key(w.assigned_1, i) for i in first[:work.UNANSWERED_BATCH]]
+
+
+def test_the_provider_list_puts_work_and_overdue_deadlines_first_with_the_contact(app_world):
+    services, w = app_world
+    e3 = services.create_organisation(w.admin, **enterprise_fields(3, "wuzhong"), contact_name="王芳",
+                                      contact_phone="0512-6888 0000")
+    late = services.request_diagnosis(w.admin, e3)
+    services.move(w.admin, late, "assign", expected_version=1, provider_id=w.provider_a_id,
+                  due_date=date.today() - timedelta(days=3))
+    app = open_page(w.provider_a, "enterprises")
+    assert [m.value for m in app.markdown if m.value.startswith("**企业")] == ["**企业3**", "**企业1**"]
+    captions = [c.value for c in app.caption]
+    assert "联系人：王芳 · 电话：0512-6888 0000" in captions
+    assert "未登记联系人" in captions  # 企业1 has none
+    assert ":red-badge[已逾期 3 天]" in [m.value for m in app.markdown]
+    assert "待办 4 项，其中逾期 1 项（已排在最前）" in captions
+    lines = [m.value.split(" · ")[0] for m in app.markdown if m.value.startswith("诊断 #")]
+    # Overdue first, then the returned diagnosis, the other work (newest first), then what waits on others.
+    assert lines == [f"诊断 #{d}" for d in (late, w.returned_1, w.assigned_1, w.diagnosis_1, w.approved_1,
+                                            w.confirmed_1, w.submitted_1)]
+
+
+def test_the_plan_says_what_its_gains_are_of_and_where_a_subdomain_has_no_requirement(app_world, cmmm):
+    services, w = app_world
+    d = w.self_1
+    services.save_answers(w.enterprise_1, d, all_answers(cmmm, "partly"),
+                          expected_version=version(services, w.enterprise_1, d))
+    app = open_page(w.enterprise_1, "results", assessment=d)
+    steps, gaps = (frame.value for frame in app.dataframe[1:3])
+    assert list(steps.columns)[-1] == "提升（占所在等级得分）"
+    assert all(value.startswith("1级得分 +") and value.endswith(" %") for value in steps.iloc[:, -1])
+    assert "以该级满分的百分比表示；某一级的得分达到满分的 80 % 即达到该级" in shown(app)
+    by_subdomain = dict(zip(gaps.iloc[:, 0], gaps.iloc[:, -1], strict=True))
+    assert by_subdomain["OS 组织战略"] == "1"
+    assert by_subdomain["DA 数据"] == "本子域在1级没有要求"
+    assert "—" not in by_subdomain.values()
+    english = open_page(w.enterprise_1, "results", "en", assessment=d)
+    steps = english.dataframe[1].value
+    assert list(steps.columns)[-1] == "Gain (share of its level's score)"
+    assert steps.iloc[0, -1].endswith(" % of the level-1 score")
+    gaps = dict(zip(english.dataframe[2].value.iloc[:, 0], english.dataframe[2].value.iloc[:, -1], strict=True))
+    assert gaps["DA Data"] == "This subdomain has no requirements at level 1"
+
+
 # --- language ------------------------------------------------------------------------------------------------------
 
 
@@ -358,7 +521,9 @@ def test_the_pages_speak_english(app_world, cmmm):
         app = open_page(actor, page, "en", **({"assessment": assessment} if assessment else {}))
         assert app.title[0].value == title
         text = shown(app)
-        assert not any("\u4e00" <= ch <= "\u9fff" for ch in text.replace("企业1", "").replace("服务商甲", "")), page
+        data = ("企业1", "服务商甲", "请补充")  # names and the bureau's return comment, as typed
+        assert not any("\u4e00" <= ch <= "\u9fff" for ch in text.replace(data[0], "").replace(data[1], "")
+                       .replace(data[2], "")), page
 
 
 @pytest.mark.parametrize(("typed", "markdown"), [

@@ -23,11 +23,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import streamlit as st
 from plotly import graph_objects
 
-from assessment import reference, workflow
+from assessment import reference, workflow, worklist
 from assessment.accounts import Actor
 from assessment.analytics import peer_stats
 from assessment.errors import AssessmentError
-from assessment.models import Assessment, Organisation
+from assessment.models import Assessment, Organisation, Review
+from assessment.plan import Raise, SubdomainGap
 from assessment.questionnaire import Item, Questionnaire, by_id
 from assessment.scoring import Result, score
 from assessment.services import AssessmentView, ConflictError, Services
@@ -317,6 +318,14 @@ def subdomain_name(q: Questionnaire, code: str | None) -> str:
     return f"{code} {name(lang())}" if name else code
 
 
+def contact_caption(org: Organisation) -> str:
+    """The enterprise's contact person and phone (as typed), or that none is recorded."""
+    if not (org.contact_name or org.contact_phone):
+        return t("work.enterprises.no_contact")
+    return t("work.enterprises.contact", name=plain(org.contact_name or NOTHING),
+             phone=plain(org.contact_phone or NOTHING))
+
+
 def enterprise_caption(org: Organisation) -> str:
     return t("work.enterprise_caption", credit_code=org.credit_code or NOTHING,
              district=district_name(org.district), industry=industry_name(org.industry))
@@ -359,6 +368,60 @@ def progress(view: AssessmentView, q: Questionnaire) -> dict[str, tuple[int, int
     return {code: (done, total) for code, (done, total) in counts.items() if total}
 
 
+UNANSWERED_BATCH = 20  # requirements shown at once by the interview's "unanswered only" view
+
+
+def unanswered(view: AssessmentView, q: Questionnaire, limit: int = UNANSWERED_BATCH) -> list[str]:
+    """The first ``limit`` requirements left unanswered, in questionnaire order."""
+    left: list[str] = []
+    for code, (done, total) in progress(view, q).items():
+        if done < total:
+            left += [item.id for item in items_of(q, view.assessment.profile, code) if item.id not in view.answers]
+            if len(left) >= limit:
+                break
+    return left[:limit]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Work that came back: the bureau's return comment and what it names
+
+
+def open_return(view: AssessmentView, q: Questionnaire) -> tuple[Review | None, worklist.Named]:
+    """The bureau's return still open on the assessment (None when there is none) and what its comment names."""
+    review = worklist.open_return(view.assessment, view.reviews)
+    if review is None:
+        return None, worklist.Named()
+    return review, named_by(q, view.assessment, review)
+
+
+def named_by(q: Questionnaire, a: Assessment, review: Review) -> worklist.Named:
+    return worklist.named_in(q, review.comment, subdomain_order(q), a.profile)
+
+
+def named_requirements(q: Questionnaire, named: worklist.Named) -> str:
+    """The requirements a comment names, each with its subdomain, as one line."""
+    return t("work.returned.separator").join(
+        t("work.returned.item", id=item, subdomain=subdomain_name(q, q.item_by_id[item].subdomain))
+        for item in named.items)
+
+
+def return_notice(q: Questionnaire | None, review: Review, named: worklist.Named) -> None:
+    """The bureau's return comment (as typed) and the requirements it names."""
+    st.warning(t("work.returned.comment", date=review.decided_at.strftime("%Y-%m-%d"),
+                 comment=plain(review.comment or NOTHING)))
+    if q is not None and named.items:
+        st.caption(t("work.returned.named", items=named_requirements(q, named)))
+
+
+def listed_return_notice(a: Assessment, review: Review) -> None:
+    """``return_notice`` in a list of assessments (a questionnaire no longer known names nothing)."""
+    try:
+        q = by_id(a.questionnaire_id)
+    except AssessmentError:
+        q = None
+    return_notice(q, review, named_by(q, a, review) if q is not None else worklist.Named())
+
+
 def codes_of(view: AssessmentView) -> dict[str, str]:
     return {item_id: row.code for item_id, row in view.answers.items()}
 
@@ -393,6 +456,27 @@ def radar(q: Questionnaire, series: Iterable[tuple[str, dict[str, float]]]) -> g
     figure.update_layout(polar={"radialaxis": {"range": [0, 5], "dtick": 1}}, showlegend=True,
                          margin={"l": 40, "r": 40, "t": 30, "b": 30}, height=480)
     return figure
+
+
+def gain_text(q: Questionnaire, step: Raise) -> str:
+    """A raise's gain in words: how much of its level's score (out of 100 %) it adds."""
+    return t("work.results.gain_value", gain=f"{step.gain * 100:.1f}", level=step.level)
+
+
+def gain_explained(q: Questionnaire) -> str:
+    top = max((option for option in q.scale if option.value is not None), key=lambda option: option.value)
+    return t("work.results.gain_explained", top=top.label(lang()), threshold=f"{q.rule.threshold * 100:g}")
+
+
+def levels_not_met_text(gap: SubdomainGap, result: Result) -> str:
+    """The levels up to the target a subdomain has not met, or why there is none to name."""
+    if gap.levels_not_met:
+        return t("work.results.separator").join(map(str, gap.levels_not_met))
+    if gap.target in gap.without_requirements:
+        return t("work.results.no_requirements_at", level=gap.target)
+    if gap.target not in result.subdomains[gap.subdomain].levels:
+        return t("work.results.nothing_rated_at", level=gap.target)
+    return t("work.results.all_met")
 
 
 def maturities(result: Result) -> dict[str, float]:

@@ -1,12 +1,17 @@
-"""The provider's enterprises and their diagnoses: search and filters; start, resume or continue a diagnosis."""
+"""The provider's enterprises and their diagnoses: search and filters; start, resume or continue a diagnosis.
+
+Work to do comes first (overdue deadlines, then diagnoses the bureau returned, then the nearest deadline), with
+the enterprise's contact and the bureau's comment on what it returned.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 
 import streamlit as st
 
-from assessment import reference
+from assessment import reference, worklist
 from assessment.errors import AssessmentError
 from assessment.workflow import DIAGNOSIS, STATUSES
 from ui import session, work
@@ -35,7 +40,12 @@ enterprises = services.list_enterprises(actor, district=district, industry=indus
 diagnoses = defaultdict(list)
 for a, _ in services.list_assessments(actor, kind=DIAGNOSIS, status=status):
     diagnoses[a.enterprise_id].append(a)
-listed = [org for org in enterprises if diagnoses[org.id]]
+today = date.today()
+for rows in diagnoses.values():
+    rows.sort(key=lambda a: worklist.urgency(actor.role, a, today))
+listed = sorted((org for org in enterprises if diagnoses[org.id]),
+                key=lambda org: (worklist.urgency(actor.role, diagnoses[org.id][0], today), org.name))
+returns = services.open_returns(actor)
 
 counts = defaultdict(int)
 for org in listed:
@@ -43,6 +53,10 @@ for org in listed:
         counts[a.status] += 1
 st.caption(t("work.enterprises.summary", enterprises=len(listed), diagnoses=sum(counts.values()),
              statuses=" · ".join(f"{work.status_name(s)} {counts[s]}" for s in STATUSES[DIAGNOSIS] if counts[s])))
+to_do = [a for org in listed for a in diagnoses[org.id] if worklist.to_do(actor.role, a)]
+if to_do:
+    st.caption(t("work.enterprises.to_do", to_do=len(to_do),
+                 overdue=sum(worklist.overdue(actor.role, a, today) for a in to_do)))
 if not listed:
     st.info(t("work.enterprises.empty"))
 if len(listed) > SHOWN:
@@ -64,12 +78,18 @@ for org in listed[:SHOWN]:
     with st.container(border=True):
         st.markdown(t("work.enterprises.name", name=work.plain(org.name)))
         st.caption(work.enterprise_caption(org))
-        for a in sorted(diagnoses[org.id], key=lambda a: a.id, reverse=True):
+        st.caption(work.contact_caption(org))
+        for a in diagnoses[org.id]:
             info, button = st.columns([4, 1], vertical_alignment="center")
             info.write(t("work.enterprises.diagnosis", id=a.id, round=t(f"work.round.{a.round}"),
                          status=work.status_name(a.status), answered=a.answered, applicable=a.applicable,
                          level=a.level if a.level is not None else work.NOTHING,
                          due=a.due_date.isoformat() if a.due_date else work.NOTHING))
+            if worklist.overdue(actor.role, a, today):
+                info.badge(t("work.enterprises.overdue", days=(today - a.due_date).days), color="red")
+            if a.id in returns:
+                with info:
+                    work.listed_return_notice(a, returns[a.id])
             moves = work.offered(actor, a)
             action = next((m for m in ("start", "resume") if m in moves), None)
             if action is not None:

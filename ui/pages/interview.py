@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from assessment import worklist
 from assessment.errors import AssessmentError
 from assessment.inputs import REVENUE_BANDS, SYSTEMS
 from assessment.workflow import EDITABLE
@@ -32,6 +33,26 @@ work.header(view, q)
 can_edit = work.editable(actor, view.assessment)
 if not can_edit:
     st.info(t("work.interview.read_only", status=work.status_name(view.assessment.status)))
+
+
+def show_subdomain(code: str) -> None:
+    """Show one subdomain's requirements (and leave the "unanswered only" view)."""
+    st.session_state["work_sd"] = code
+    st.session_state["work_unanswered"] = False
+    st.query_params[work.SUBDOMAIN_PARAM] = code
+
+
+# A diagnosis the bureau returned: its comment first, with a way to each subdomain it names.
+returned, named = work.open_return(view, q)
+if returned is not None:
+    work.return_notice(q, returned, named)
+    with st.container(horizontal=True):
+        for code in named.subdomains:
+            items = [item for item in named.items if q.item_by_id[item].subdomain == code]
+            st.button(t("work.interview.open_named", subdomain=work.subdomain_name(q, code),
+                        items=t("work.returned.separator").join(items)) if items
+                      else work.subdomain_name(q, code), key=f"work_named_{code}", on_click=show_subdomain,
+                      args=(code,))
 
 
 # -- the enterprise profile ------------------------------------------------------------------------------------
@@ -135,9 +156,67 @@ def save_answer(aid: int, item_id: str) -> None:
         actor, aid, item_id, code, note=note, evidence=evidence, expected_version=version))
 
 
-def show_subdomain(code: str) -> None:
-    st.session_state["work_sd"] = code
-    st.query_params[work.SUBDOMAIN_PARAM] = code
+def forget_unanswered(aid: int) -> None:
+    """The "unanswered only" view takes the requirements left afresh (answered ones stay until then, for notes)."""
+    st.session_state.pop(f"work_unanswered_{aid}", None)
+
+
+def requirement(current, aid: int, item, scale: dict[str, str]) -> None:
+    """One requirement: its text, the answer, a note and the evidence; each change is saved at once."""
+    answer = current.answers.get(item.id)
+    answer_key, note_key, evidence_key = (work.key(aid, part, item.id) for part in ("a", "n", "e"))
+    work.init(answer_key, answer.code if answer else None)
+    work.init(note_key, (answer.note if answer else None) or "")
+    work.init(evidence_key, (answer.evidence if answer else None) or "")
+    with st.container(border=True):
+        heading = "work.interview.item_heading_named" if item.id in named.items else "work.interview.item_heading"
+        st.markdown(t(heading, id=item.id, level=work.level_label(q, item.level)))
+        st.markdown(item.text(lang()))
+        st.caption(t("work.interview.guidance", text=item.guidance(lang())))
+        st.radio(t("work.interview.answer", id=item.id), list(scale), index=None, key=answer_key,
+                 format_func=scale.get, horizontal=True, on_change=save_answer, args=(aid, item.id),
+                 disabled=not can_edit, label_visibility="collapsed")
+        left, right = st.columns(2)
+        blank = answer is None
+        left.text_area(t("work.interview.note"), key=note_key, height=68, on_change=save_answer,
+                       args=(aid, item.id), disabled=not can_edit or blank,
+                       placeholder=t("work.interview.answer_first") if blank else None)
+        right.text_area(t("work.interview.evidence"), key=evidence_key, height=68, on_change=save_answer,
+                        args=(aid, item.id), disabled=not can_edit or blank,
+                        placeholder=t("work.interview.answer_first") if blank else None)
+        work.show_error(f"{aid}.{item.id}")
+
+
+def unanswered_view(current, aid: int, scale: dict[str, str], left: int) -> None:
+    """The requirements left unanswered across the questionnaire, a batch at a time, under their subdomains. The
+    batch stays as taken (an answered requirement stays, for its note and evidence) until the next one is asked."""
+    shown = st.session_state.get(f"work_unanswered_{aid}")
+    if shown is None:
+        shown = st.session_state[f"work_unanswered_{aid}"] = work.unanswered(current, q)
+    st.caption(t("work.interview.unanswered_caption", left=left, shown=len(shown)))
+    heading = None
+    for item_id in shown:
+        item = q.item_by_id[item_id]
+        if item.subdomain != heading:
+            heading = item.subdomain
+            st.subheader(work.subdomain_name(q, heading))
+        requirement(current, aid, item, scale)
+    st.button(t("work.interview.more_unanswered"), key="work_more_unanswered", on_click=forget_unanswered,
+              args=(aid,), disabled=left == 0, type="primary")
+
+
+def neighbours(codes: list[str], sd: str) -> None:
+    """At the end of a subdomain, where its last requirement was answered: the previous and the next one."""
+    position = codes.index(sd)
+    before = codes[position - 1] if position > 0 else None
+    following = codes[position + 1] if position + 1 < len(codes) else None
+    back, forward = st.columns(2)
+    back.button(t("work.interview.previous", subdomain=work.subdomain_name(q, before)) if before
+                else t("work.interview.previous_none"), key="work_previous_sd", on_click=show_subdomain,
+                args=(before,), disabled=before is None, width="stretch")
+    forward.button(t("work.interview.next", subdomain=work.subdomain_name(q, following)) if following
+                   else t("work.interview.next_none"), key="work_next_sd", on_click=show_subdomain,
+                   args=(following,), disabled=following is None, width="stretch", type="primary")
 
 
 @st.fragment
@@ -165,7 +244,9 @@ def requirements(aid: int) -> None:
 
     codes = list(counts)
     wanted = st.query_params.get(work.SUBDOMAIN_PARAM)
-    sd = wanted if wanted in counts else codes[0]
+    # Opened without a subdomain (from a list, or just chosen): the first the bureau's comment names, else the
+    # first with a requirement left.
+    sd = wanted if wanted in counts else worklist.first_subdomain(counts, named.subdomains)
     st.session_state["work_sd"] = sd
     st.query_params[work.SUBDOMAIN_PARAM] = sd  # in the address, so a refresh comes back here
     labels = {code: t("work.interview.subdomain_option", element=q.node_names[q.element_of[q.domain_of[code]]](lang()),
@@ -179,36 +260,24 @@ def requirements(aid: int) -> None:
     unfinished = next((code for code in codes[after:] + codes[:after] if counts[code][0] < counts[code][1]), None)
     right.button(t("work.interview.next_unanswered"), on_click=show_subdomain, args=(unfinished,),
                  disabled=unfinished is None, key="work_next")
+    only_unanswered = st.toggle(t("work.interview.unanswered_only"), key="work_unanswered",
+                                on_change=forget_unanswered, args=(aid,))
     if unfinished is None:
         st.success(t("work.interview.all_answered"))
 
     scale = {option.code: option.label(lang()) for option in q.scale}
+    if only_unanswered:
+        unanswered_view(current, aid, scale, applicable - answered)
+        return
+
     domain = q.domain_of[sd]
     st.subheader(work.subdomain_name(q, sd))
     st.caption(t("work.interview.domain_caption", domain=q.node_names[domain](lang()),
                  element=q.node_names[q.element_of[domain]](lang()), answered=counts[sd][0], total=counts[sd][1]))
     for item in work.items_of(q, current.assessment.profile, sd):
-        answer = current.answers.get(item.id)
-        answer_key, note_key, evidence_key = (work.key(aid, part, item.id) for part in ("a", "n", "e"))
-        work.init(answer_key, answer.code if answer else None)
-        work.init(note_key, (answer.note if answer else None) or "")
-        work.init(evidence_key, (answer.evidence if answer else None) or "")
-        with st.container(border=True):
-            st.markdown(t("work.interview.item_heading", id=item.id, level=work.level_label(q, item.level)))
-            st.markdown(item.text(lang()))
-            st.caption(t("work.interview.guidance", text=item.guidance(lang())))
-            st.radio(t("work.interview.answer", id=item.id), list(scale), index=None, key=answer_key,
-                     format_func=scale.get, horizontal=True, on_change=save_answer, args=(aid, item.id),
-                     disabled=not can_edit, label_visibility="collapsed")
-            left, right = st.columns(2)
-            blank = answer is None
-            left.text_area(t("work.interview.note"), key=note_key, height=68, on_change=save_answer,
-                           args=(aid, item.id), disabled=not can_edit or blank,
-                           placeholder=t("work.interview.answer_first") if blank else None)
-            right.text_area(t("work.interview.evidence"), key=evidence_key, height=68, on_change=save_answer,
-                            args=(aid, item.id), disabled=not can_edit or blank,
-                            placeholder=t("work.interview.answer_first") if blank else None)
-            work.show_error(f"{aid}.{item.id}")
+        requirement(current, aid, item, scale)
+
+    neighbours(codes, sd)
 
 
 st.session_state["work_view"] = view

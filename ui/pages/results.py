@@ -75,16 +75,16 @@ else:
             t("work.results.level_column"): [step.level for step in plan.steps],
             t("work.results.requirement"): [q.item_by_id[step.item].text(lang()) for step in plan.steps],
             t("work.results.answer"): [scale.get(step.answer, t("work.results.unanswered")) for step in plan.steps],
-            t("work.results.gain"): [round(step.gain, 4) for step in plan.steps],
+            t("work.results.gain_of_level"): [work.gain_text(q, step) for step in plan.steps],
         }), hide_index=True)
+        st.caption(work.gain_explained(q))
     st.subheader(t("work.results.gaps"))
     st.dataframe(pd.DataFrame({
         t("work.results.subdomain"): [work.subdomain_name(q, gap.subdomain) for gap in plan.gaps],
         t("work.results.maturity"): [round(gap.maturity, 2) for gap in plan.gaps],
         t("work.results.target"): [gap.target for gap in plan.gaps],
         t("work.results.gap"): [round(gap.gap, 2) for gap in plan.gaps],
-        t("work.results.levels_not_met"): [", ".join(map(str, gap.levels_not_met)) or work.NOTHING
-                                           for gap in plan.gaps],
+        t("work.results.levels_not_met"): [work.levels_not_met_text(gap, result) for gap in plan.gaps],
     }), hide_index=True)
 
 
