@@ -50,7 +50,7 @@ def _replace_maturities(db: Session, results: Mapping[int, Result]) -> None:
     rows = [{"assessment_id": assessment_id, "subdomain": code, "value": sub.maturity}
             for assessment_id, result in results.items() for code, sub in result.subdomains.items()]
     if rows:
-        db.execute(insert(Maturity), rows)
+        db.execute(insert(Maturity.__table__), rows)  # Core: no ORM bookkeeping for thousands of rows
 
 
 __all__ = ["columns", "write_result", "write_results"]
