@@ -84,10 +84,10 @@ def overdue(role: str, a: Assessment, today: date) -> bool:
 
 def urgency(role: str, a: Assessment, today: date) -> tuple:
     """A sort key: overdue work first, then returned diagnoses, then other work by deadline (the nearest first,
-    none last), then what waits on others; the newest first within each."""
+    none last), then what waits on others; the newest first among equals."""
     work = to_do(role, a)
     rank = 0 if overdue(role, a, today) else 1 if work and a.status == "returned" else 2 if work else 3
-    return rank, a.due_date or date.max, -a.id
+    return rank, (a.due_date or date.max) if work else date.max, -a.id
 
 
 def _answers(role: str) -> str | None:
