@@ -25,11 +25,13 @@ if submitted:
     else:
         services = session.services()
         try:
-            services.set_up(bureau, username, display_name or username, password)
-            if demo:
-                with st.spinner():
-                    accounts = generate(services.store, int(enterprises), force=True, progress=lambda _: None)
-                st.session_state["demo_password"] = accounts.password
+            admin = services.set_up(bureau, username, display_name or username, password)
+            if demo:  # added to the bureau just set up: no second bureau, names without a run number
+                with st.spinner(t("setup.demo_loading")):
+                    accounts = generate(services.store, int(enterprises), bureau=admin.organisation_id,
+                                        progress=lambda _: None)
+                # The sign-in page lists them (user name and role) until someone signs in.
+                st.session_state["demo_accounts"] = {"password": accounts.password, "accounts": accounts.accounts}
             st.session_state["setup_done"] = True
             st.rerun()
         except AssessmentError as error:

@@ -1,5 +1,6 @@
 """Sign in (after setup); a message explains an expired session."""
 
+import pandas as pd
 import streamlit as st
 
 from assessment.accounts import authenticate
@@ -10,8 +11,10 @@ from ui.i18n import t
 st.title(t("signin.title"))
 if st.session_state.pop("setup_done", False):
     st.success(t("setup.done"))
-    if "demo_password" in st.session_state:
-        st.info(t("setup.demo_done", password=st.session_state.pop("demo_password")))
+if demo := st.session_state.get("demo_accounts"):  # shown until someone signs in, also after a wrong password
+    st.info(t("setup.demo_done", password=demo["password"]))
+    st.table(pd.DataFrame([{t("setup.demo_username"): name, t("setup.demo_role"): t(f"role.{role}")}
+                           for name, role in demo["accounts"]]), hide_index=True)
 if st.session_state.get("expired"):
     st.warning(t("session.expired"))
 with st.form("sign_in"):
@@ -21,6 +24,7 @@ with st.form("sign_in"):
 if submitted:
     try:
         session.sign_in(authenticate(session.services().store, username, password))
+        st.session_state.pop("demo_accounts", None)
         st.rerun()
     except AssessmentError as error:
         session.show(error)
