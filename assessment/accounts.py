@@ -72,6 +72,13 @@ class Actor:
     role: str
     organisation_id: int | None
     districts: tuple[str, ...] | None = None  # an analyst's scope; None: every district
+    display_name: str = ""  # the person's name, shown where the UI names who is signed in
+    must_change_password: bool = False  # signed in with a one-time password: only the password change is open
+
+    @property
+    def name(self) -> str:
+        """The person's name as the UI shows it: the display name, else the user name."""
+        return self.display_name or self.username
 
     @classmethod
     def operator(cls) -> Actor:
@@ -81,7 +88,8 @@ class Actor:
     @classmethod
     def of(cls, user: User) -> Actor:
         return cls(user.id, user.username, user.role, user.organisation_id,
-                   tuple(user.districts) if user.districts else None)
+                   tuple(user.districts) if user.districts else None, user.display_name or "",
+                   bool(user.must_change_password))
 
 
 def holds(user: User | None, actor: Actor) -> bool:
@@ -116,6 +124,25 @@ def check_password_policy(password: str, username: str = "") -> None:
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+def verify_password(user: User, password: str) -> bool:
+    return _verify(user.password_hash, password)
+
+
+ONE_TIME_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/l/I to misread
+ONE_TIME_LENGTH = 12
+
+
+def one_time_password(username: str = "") -> str:
+    """A random password an administrator hands over once; it meets the policy (the user must replace it)."""
+    while True:
+        password = "".join(secrets.choice(ONE_TIME_ALPHABET) for _ in range(ONE_TIME_LENGTH))
+        try:
+            check_password_policy(password, username)
+        except PasswordPolicyError:
+            continue
+        return password
 
 
 def authenticate(store: Store, username: str, password: str) -> Actor:

@@ -8,6 +8,8 @@ listing with ``scope``) before it reads or writes anything; both refuse a user d
 - provider_user: reads the enterprises assigned to its provider and those diagnoses; works on them.
 - enterprise_user: reads its own enterprise and assessments; self-assesses, requests diagnoses, confirms its
   diagnosis and rates the provider, records the progress of its recommended projects.
+
+A user whose password an administrator reset may do nothing until it has chosen its own (``Services.change_password``).
 """
 
 from __future__ import annotations
@@ -45,6 +47,10 @@ def require_active(db: Session, actor: Actor) -> None:
     its Actor in memory, so deactivating a user must stop it at its next call, not at its next sign-in."""
     if not _active(db, actor):
         raise NotAllowedError(f"not allowed: user {actor.username} is not active", code="not_allowed")
+    if actor.role != "operator" and db.get(User, actor.user_id).must_change_password:
+        # A one-time password set by an administrator (who knows it) opens nothing but its own replacement.
+        raise NotAllowedError(f"not allowed: user {actor.username} must change the one-time password first",
+                              code="password_change_required")
 
 
 def _active(db: Session, actor: Actor) -> bool:

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from assessment import accounts, workflow
@@ -41,6 +41,7 @@ from assessment.models import (
     Organisation,
     Project,
     Review,
+    SignInSession,
     User,
     now,
 )
@@ -48,7 +49,7 @@ from assessment.permissions import NotAllowedError, Op, require, require_active,
 from assessment.questionnaire import Questionnaire, by_id
 from assessment.results import write_result
 from assessment.scoring import score
-from assessment.workflow import DIAGNOSIS, EDITABLE, INITIAL, SELF, Facts, WorkflowError
+from assessment.workflow import DIAGNOSIS, EDITABLE, INITIAL, OPEN_REQUEST, SELF, Facts, WorkflowError
 from assessment.worklist import BACK_WITH_PROVIDER
 
 DEFAULT_QUESTIONNAIRE = "cmmm-2020"
@@ -139,6 +140,43 @@ class Services:
             before, user.active = {"active": user.active}, active
             _audit(db, actor, "activate" if active else "deactivate", "user", user.id, before, {"active": active})
 
+    def reset_password(self, actor: Actor, user_id: int) -> str:
+        """Give a user a new one-time password (returned, to hand over once; only its hash is stored). The user must
+        choose its own at the next sign-in and can do nothing else until then; its open sign-ins end, a lockout too."""
+        with self.store.write() as db:
+            require(db, actor, Op.MANAGE_USERS)
+            user = _get(db, User, user_id, "user")
+            if user.id == actor.user_id:
+                raise InputError("password: change your own password on the account page, with your current one",
+                                 code="form.reset_own_password")
+            password = accounts.one_time_password(user.username)
+            user.password_hash = accounts.hash_password(password)
+            before = {"must_change_password": user.must_change_password}
+            user.must_change_password, user.failed_logins, user.locked_until = True, 0, None
+            db.execute(delete(SignInSession).where(SignInSession.user_id == user.id))
+            _audit(db, actor, "reset_password", "user", user.id, before, {"must_change_password": True})
+            return password
+
+    def change_password(self, actor: Actor, current_password: str, new_password: str) -> Actor:
+        """A user replaces its own password, naming the current one (a one-time password too); returns the actor as
+        it now is (no longer bound to change it)."""
+        with self.store.write() as db:
+            user = db.get(User, actor.user_id) if actor.user_id is not None else None
+            if not accounts.holds(user, actor):  # not require_active: a one-time password must open this
+                raise NotAllowedError(f"not allowed: user {actor.username} is not active", code="not_allowed")
+            if not accounts.verify_password(user, current_password):
+                raise InputError("password: the current password is wrong", code="form.password_wrong")
+            if new_password == current_password:
+                raise InputError("password: the new password is the current one", code="form.password_unchanged")
+            try:
+                accounts.check_password_policy(new_password, user.username)
+            except accounts.PasswordPolicyError as exc:
+                raise InputError(exc.messages, problems=exc.problems) from None
+            before = {"must_change_password": user.must_change_password}
+            user.password_hash, user.must_change_password = accounts.hash_password(new_password), False
+            _audit(db, actor, "change_password", "user", user.id, before, {"must_change_password": False})
+            return Actor.of(user)
+
     def list_users(self, actor: Actor) -> list[User]:
         with self.store.read() as db:
             require(db, actor, Op.MANAGE_USERS)
@@ -194,7 +232,8 @@ class Services:
             return org
 
     def list_enterprises(self, actor: Actor, *, district: str | None = None, industry: str | None = None,
-                         search: str | None = None) -> list[Organisation]:
+                         search: str | None = None, limit: int | None = None) -> list[Organisation]:
+        """The enterprises the actor may read, by name; ``limit``: at most that many (a search box's first page)."""
         with self.store.read() as db:
             require_active(db, actor)
             query = scope_enterprises(actor, select(Organisation).where(Organisation.kind == "enterprise"))
@@ -207,7 +246,8 @@ class Services:
                 search = search.strip()
                 query = query.where(Organisation.name.contains(search)
                                     | (Organisation.credit_code == search.replace(" ", "").upper()))
-            return list(db.scalars(query.order_by(Organisation.name)))
+            query = query.order_by(Organisation.name, Organisation.id)
+            return list(db.scalars(query.limit(limit) if limit is not None else query))
 
     def list_providers(self, actor: Actor) -> list[Organisation]:
         with self.store.read() as db:
@@ -238,7 +278,8 @@ class Services:
                 op: Op) -> int:
         q = by_id(questionnaire_id)
         with self.store.write() as db:
-            enterprise = _get(db, Organisation, enterprise_id, "organisation", actor)
+            # Locked: two requests for one enterprise at once are checked one after the other (see _new_assessment).
+            enterprise = _get(db, Organisation, enterprise_id, "organisation", actor, lock=True)
             return _new_assessment(db, actor, enterprise, kind, q, previous_id, op).id
 
     def get_assessment(self, actor: Actor, assessment_id: int) -> AssessmentView:
@@ -509,6 +550,13 @@ def _new_assessment(db: Session, actor: Actor, enterprise: Organisation, kind: s
     require(db, actor, op, enterprise)
     if enterprise.kind != "enterprise":
         raise InputError(f"organisation {enterprise.id} is not an enterprise")
+    if kind == DIAGNOSIS:
+        waiting = db.scalar(select(Assessment.id).where(Assessment.enterprise_id == enterprise.id,
+                                                        Assessment.kind == DIAGNOSIS,
+                                                        Assessment.status == OPEN_REQUEST).limit(1))
+        if waiting is not None:
+            raise WorkflowError(f"enterprise {enterprise.id} already has an open request for a diagnosis ({waiting}); "
+                                f"the bureau assigns or cancels it first", code="request_open", id=waiting)
     if previous_id is not None:
         previous = db.get(Assessment, previous_id)
         if previous is None or previous.enterprise_id != enterprise.id:

@@ -1,8 +1,10 @@
 """The one state machine of an assessment: which action moves which status where, who acts, and the guards.
 
 Diagnosis:  requested → assigned → in_progress → submitted → confirmed → approved
-                                        ↑                                 ↘ returned → (resume) in_progress
+                ↘ cancelled (bureau, with a reason)  ↑                    ↘ returned → (resume) in_progress
 Self-assessment:  draft → completed
+
+A diagnosis that is ``requested`` is an open request: an enterprise has at most one (the services refuse a second).
 
 The service layer gathers the facts a guard needs (``Facts``) and records the audit entry; this module only
 decides. A refused move raises WorkflowError saying why.
@@ -19,9 +21,10 @@ DIAGNOSIS, SELF = "diagnosis", "self"
 KINDS = (DIAGNOSIS, SELF)
 INITIAL = {DIAGNOSIS: "requested", SELF: "draft"}
 STATUSES = {
-    DIAGNOSIS: ("requested", "assigned", "in_progress", "submitted", "confirmed", "approved", "returned"),
+    DIAGNOSIS: ("requested", "assigned", "in_progress", "submitted", "confirmed", "approved", "returned", "cancelled"),
     SELF: ("draft", "completed"),
 }
+OPEN_REQUEST = "requested"  # a request waiting for the bureau; one per enterprise at a time
 EDITABLE = {DIAGNOSIS: ("in_progress",), SELF: ("draft",)}  # where answers, profile and projects may change
 
 
@@ -71,6 +74,11 @@ def _commented(facts: Facts) -> Refusal | None:
     return None if facts.comment and facts.comment.strip() else ("comment", "returning a diagnosis needs a comment", {})
 
 
+def _reasoned(facts: Facts) -> Refusal | None:
+    return None if facts.comment and facts.comment.strip() else (
+        "cancel_reason", "cancelling a request needs a reason", {})
+
+
 @dataclass(frozen=True)
 class Transition:
     kind: str
@@ -89,6 +97,7 @@ TRANSITIONS = (
     Transition(DIAGNOSIS, "approve", "confirmed", "approved", "bureau_admin"),
     Transition(DIAGNOSIS, "return", "confirmed", "returned", "bureau_admin", _commented),
     Transition(DIAGNOSIS, "resume", "returned", "in_progress", "provider_user"),
+    Transition(DIAGNOSIS, "cancel", "requested", "cancelled", "bureau_admin", _reasoned),
     Transition(SELF, "complete", "draft", "completed", "enterprise_user", _complete),
 )
 ACTIONS = tuple(dict.fromkeys(t.action for t in TRANSITIONS))

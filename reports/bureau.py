@@ -96,9 +96,9 @@ LABELS: dict[str, dict[str, str]] = {
 }
 STATUS_LABELS = {
     "zh": {"requested": "已申请", "assigned": "已分派", "in_progress": "诊断中", "submitted": "已提交",
-           "confirmed": "企业已确认", "approved": "已通过", "returned": "已退回"},
+           "confirmed": "企业已确认", "approved": "已通过", "returned": "已退回", "cancelled": "已撤销"},
     "en": {"requested": "Requested", "assigned": "Assigned", "in_progress": "In progress", "submitted": "Submitted",
-           "confirmed": "Confirmed", "approved": "Approved", "returned": "Returned"},
+           "confirmed": "Confirmed", "approved": "Approved", "returned": "Returned", "cancelled": "Cancelled"},
 }
 SIZE_LABELS = {c.code: c for c in reference.SIZE_CLASSES}
 

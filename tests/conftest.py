@@ -177,7 +177,7 @@ def build_world(services: Services) -> World:
                                        ("enterprise_1", "enterprise_user", e1, None),
                                        ("enterprise_2", "enterprise_user", e2, None)):
         user_id = services.create_user(admin, name, name, PASSWORD, role, org, districts)
-        users[name] = Actor(user_id, name, role, org, tuple(districts) if districts else None)
+        users[name] = Actor(user_id, name, role, org, tuple(districts) if districts else None, display_name=name)
     d1 = services.request_diagnosis(users["enterprise_1"], e1)
     d2 = services.request_diagnosis(admin, e2)
     for diagnosis, provider, user in ((d1, pa, "provider_a"), (d2, pb, "provider_b")):
@@ -190,7 +190,8 @@ def build_world(services: Services) -> World:
     provider, enterprise = users["provider_a"], users["enterprise_1"]
     states: dict[str, int] = {}
     project = 0
-    for state in ("requested", "assigned", "submitted", "confirmed", "returned", "approved"):
+    # The request still waiting comes last: an enterprise has one open request at a time.
+    for state in ("assigned", "submitted", "confirmed", "returned", "approved", "requested"):
         d = services.request_diagnosis(enterprise, e1)
         states[state] = d
         if state == "requested":

@@ -170,13 +170,13 @@ def hand(store) -> Hand:
 
 STATUS_CASES = [
     ("admin", {}, {"requested": 1, "assigned": 0, "in_progress": 1, "submitted": 1, "confirmed": 1, "approved": 4,
-                   "returned": 1}),
+                   "returned": 1, "cancelled": 0}),
     ("gusu", {}, {"requested": 0, "assigned": 0, "in_progress": 1, "submitted": 0, "confirmed": 1, "approved": 4,
-                  "returned": 0}),
+                  "returned": 0, "cancelled": 0}),
     ("P", {}, {"requested": 0, "assigned": 0, "in_progress": 0, "submitted": 0, "confirmed": 1, "approved": 2,
-               "returned": 0}),
+               "returned": 0, "cancelled": 0}),
     ("admin", {"industry": "C39"}, {"requested": 0, "assigned": 0, "in_progress": 1, "submitted": 0, "confirmed": 1,
-                                    "approved": 0, "returned": 1}),
+                                    "approved": 0, "returned": 1, "cancelled": 0}),
 ]
 
 

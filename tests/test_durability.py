@@ -19,10 +19,11 @@ def worker(url, assessment_id, actor, saves, delay=0.0):
 
 
 def new_diagnoses(services, w, count):
-    """In-progress diagnoses of enterprise 1 by provider A."""
+    """In-progress diagnoses of enterprise 2 by provider A (enterprise 1's request waits: one open request at a
+    time, and each of these is assigned before the next is requested)."""
     ids = []
     for _ in range(count):
-        d = services.request_diagnosis(w.admin, w.enterprise_1_id)
+        d = services.request_diagnosis(w.admin, w.enterprise_2_id)
         version = services.move(w.admin, d, "assign", expected_version=1, provider_id=w.provider_a_id)
         services.move(w.provider_a, d, "start", expected_version=version)
         ids.append(d)

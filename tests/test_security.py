@@ -16,7 +16,7 @@ import ast
 import inspect
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from io import BytesIO
 from pathlib import Path
@@ -115,6 +115,10 @@ CASES = [
     Case("create_user", lambda s, w, a, f: s.create_user(a, "intruder", "x", PASSWORD, "enterprise_user",
                                                          f.enterprise), bureau_oversees=True),
     Case("set_user_active", lambda s, w, a, f: s.set_user_active(a, f.user, False), bureau_oversees=True),
+    Case("reset_password", lambda s, w, a, f: s.reset_password(a, f.user), bureau_oversees=True),
+    # One's own password only: an actor naming another side's user (its id, with one's own role) is refused.
+    Case("change_password", lambda s, w, a, f: s.change_password(replace(a, user_id=f.user), PASSWORD,
+                                                                 "a new password 42")),
     Case("list_users", lambda s, w, a, f: s.list_users(a), bureau_oversees=True),
     Case("list_providers", lambda s, w, a, f: s.list_providers(a), bureau_oversees=True),
     Case("audit_log", lambda s, w, a, f: s.audit_log(a, entity="assessment", entity_id=f.diagnosis),
@@ -414,12 +418,15 @@ def writing_steps(services: Services, w, cmmm) -> list[tuple[str, Actor, Callabl
          "create", "user", lambda after: after["username"] == "newcomer" and "password" not in str(after)),
         ("set_user_active", w.admin, lambda: services.set_user_active(w.admin, w.provider_b.user_id, False)
          or w.provider_b.user_id, "deactivate", "user", lambda after: after == {"active": False}),
-        ("request_diagnosis", w.enterprise_1, lambda: services.request_diagnosis(w.enterprise_1, w.enterprise_1_id),
+        ("request_diagnosis", w.enterprise_2, lambda: services.request_diagnosis(w.enterprise_2, w.enterprise_2_id),
          "create", "assessment", lambda after: after["kind"] == "diagnosis"),
+        ("reset_password", w.admin, lambda: services.reset_password(w.admin, w.enterprise_2.user_id)
+         and w.enterprise_2.user_id, "reset_password", "user", lambda after: after == {"must_change_password": True}),
+        ("change_password", w.provider_a, lambda: services.change_password(w.provider_a, PASSWORD, "a new password 42")
+         and w.provider_a.user_id, "change_password", "user",
+         lambda after: after == {"must_change_password": False}),
         ("start_self_assessment", w.enterprise_1, lambda: services.start_self_assessment(
             w.enterprise_1, w.enterprise_1_id), "create", "assessment", lambda after: after["kind"] == "self"),
-        ("create_follow_up", w.enterprise_1, lambda: services.create_follow_up(w.enterprise_1, w.approved_1),
-         "create", "assessment", lambda after: after["previous_id"] == w.approved_1),
         ("save_answer", w.provider_a, lambda: services.save_answer(
             w.provider_a, w.diagnosis_1, "OS.1.1", "partly", note="抽查", expected_version=v(w.diagnosis_1))
          and w.diagnosis_1, "answer", "assessment", lambda after: (after["code"], after["note"]) == ("partly", "抽查")),
@@ -469,7 +476,19 @@ def writing_steps(services: Services, w, cmmm) -> list[tuple[str, Actor, Callabl
         ("move", w.enterprise_1, lambda: services.move(w.enterprise_1, w.self_1, "complete",
                                                        expected_version=v(w.self_1)) and w.self_1,
          "complete", "assessment", lambda after: after["status"] == "completed"),
+        # Enterprise 1's waiting request was assigned above: it may ask for its next round, and the bureau may
+        # cancel that request.
+        ("create_follow_up", w.enterprise_1, lambda: services.create_follow_up(w.enterprise_1, w.approved_1),
+         "create", "assessment", lambda after: after["previous_id"] == w.approved_1),
+        ("move", w.admin, lambda: (request := _newest(services, w.enterprise_1_id, "requested")) and services.move(
+            w.admin, request, "cancel", comment="重复申请", expected_version=v(request)) and request,
+         "cancel", "assessment", lambda after: (after["status"], after["comment"]) == ("cancelled", "重复申请")),
     ]
+
+
+def _newest(services: Services, enterprise_id: int, status: str) -> int:
+    return max(a.id for a, _ in services.list_assessments(Actor.operator(), enterprise_id=enterprise_id,
+                                                          status=status))
 
 
 def test_every_writing_operation_records_who_changed_what(world_store, cmmm):

@@ -220,3 +220,155 @@ def test_a_sign_in_token_resumes_until_idle_or_closed(world_store):
     assert accounts.resume_session(store, token, timedelta(minutes=30)) is None
     services.set_user_active(w.admin, w.provider_a.user_id, False)
     assert accounts.resume_session(store, accounts.open_session(store, w.provider_a), timedelta(minutes=30)) is None
+
+
+# -- one open request per enterprise; the bureau cancels a request with a reason (issue 10, §4) ----------------
+
+
+def test_a_second_open_request_is_refused_until_the_bureau_assigns_or_cancels_the_first(world_store):
+    from ui.session import said
+
+    services, w = world_store
+    e1 = w.enterprise_1_id
+    count = len(services.list_assessments(w.admin, enterprise_id=e1))
+    for call in (lambda: services.request_diagnosis(w.enterprise_1, e1),
+                 lambda: services.request_diagnosis(w.admin, e1),
+                 lambda: services.create_follow_up(w.enterprise_1, w.approved_1)):
+        with pytest.raises(WorkflowError) as refused:
+            call()
+        assert (refused.value.code, refused.value.params) == ("request_open", {"id": w.requested_1})
+    assert said(refused.value, "zh") == (f"该企业已有一份待派单的诊断申请（#{w.requested_1}），不能重复申请；"
+                                         "请等待工信局派单或撤销该申请。")
+    assert said(refused.value, "en").startswith(f"This enterprise already has a request for a diagnosis waiting "
+                                                f"for assignment (#{w.requested_1})")
+    assert len(services.list_assessments(w.admin, enterprise_id=e1)) == count  # nothing was created
+    # A self-assessment is no request: still allowed.
+    services.start_self_assessment(w.enterprise_1, e1)
+
+    version = services.get_assessment(w.admin, w.requested_1).assessment.version
+    with pytest.raises(WorkflowError) as refused:
+        services.move(w.admin, w.requested_1, "cancel", comment="  ", expected_version=version)
+    assert refused.value.code == "cancel_reason"
+    assert said(refused.value, "zh") == "撤销申请须填写原因。"
+    assert said(refused.value, "en") == "Cancelling a request needs a reason."
+    for actor in (w.analyst, w.enterprise_1, w.provider_a):  # the bureau administrator cancels, nobody else
+        with pytest.raises(NotAllowedError):
+            services.move(actor, w.requested_1, "cancel", comment="不要了", expected_version=version)
+    services.move(w.admin, w.requested_1, "cancel", comment="企业重复申请，已电话确认", expected_version=version)
+    assert services.get_assessment(w.admin, w.requested_1).assessment.status == "cancelled"
+    [entry] = services.audit_log(w.admin, entity="assessment", entity_id=w.requested_1, limit=1)
+    assert (entry.user_id, entry.action, entry.before["status"]) == (w.admin.user_id, "cancel", "requested")
+    assert (entry.after["status"], entry.after["comment"]) == ("cancelled", "企业重复申请，已电话确认")
+
+    new = services.request_diagnosis(w.enterprise_1, e1)  # with nothing waiting, the enterprise asks again
+    version = services.move(w.admin, new, "assign", expected_version=1, provider_id=w.provider_a_id)
+    services.create_follow_up(w.enterprise_1, w.approved_1)  # assigned: the next request may come
+
+
+def test_two_requests_at_the_same_moment_make_one(world_store):
+    """The check and the insert happen under a lock of the enterprise's row (PostgreSQL runs both transactions
+    at once; SQLite's writers queue), so two clicks racing each other never make two requests."""
+    import threading
+
+    services, w = world_store
+    before = len(services.list_assessments(w.admin, enterprise_id=w.enterprise_2_id, status="requested"))
+    start, outcomes = threading.Barrier(4), []
+
+    def request(actor):
+        start.wait()
+        try:
+            outcomes.append(services.request_diagnosis(actor, w.enterprise_2_id))
+        except WorkflowError as error:
+            outcomes.append(error.code)
+
+    threads = [threading.Thread(target=request, args=(actor,))
+               for actor in (w.admin, w.enterprise_2, w.admin, w.enterprise_2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert before == 0
+    assert sorted(outcomes, key=str).count("request_open") == 3, outcomes
+    assert len(services.list_assessments(w.admin, enterprise_id=w.enterprise_2_id, status="requested")) == 1
+
+
+# -- passwords: one's own change, an administrator's reset to a one-time password ---------------------------------
+
+
+def test_a_user_changes_its_password_naming_the_current_one(world_store):
+    from ui.session import said
+
+    services, w = world_store
+    store = services.store
+    for current, new, code in (("wrong password 1", "a new password 42", "form.password_wrong"),
+                               (PASSWORD, PASSWORD, "form.password_unchanged"),
+                               (PASSWORD, "short1", "form.password_too_short")):
+        with pytest.raises(InputError) as refused:
+            services.change_password(w.provider_a, current, new)
+        assert refused.value.code == code
+        assert not said(refused.value, "zh").isascii()  # said in Chinese
+    assert said(refused.value, "en") == "Password: at least 10 characters."
+    assert authenticate(store, "provider_a", PASSWORD).user_id == w.provider_a.user_id  # nothing changed yet
+    actor = services.change_password(w.provider_a, PASSWORD, "a new password 42")
+    assert (actor.user_id, actor.must_change_password) == (w.provider_a.user_id, False)
+    with pytest.raises(AuthenticationError):
+        authenticate(store, "provider_a", PASSWORD)
+    assert authenticate(store, "provider_a", "a new password 42").user_id == w.provider_a.user_id
+    [entry] = services.audit_log(w.admin, entity="user", entity_id=w.provider_a.user_id, limit=1)
+    assert (entry.user_id, entry.action, entry.after) == (w.provider_a.user_id, "change_password",
+                                                          {"must_change_password": False})
+    services.set_user_active(w.admin, w.provider_a.user_id, False)
+    with pytest.raises(NotAllowedError):  # a deactivated user's open tab cannot change it either
+        services.change_password(w.provider_a, "a new password 42", "another password 43")
+
+
+def test_an_administrator_resets_a_password_to_a_one_time_one_the_user_must_change(world_store):
+    from ui.session import said
+
+    services, w = world_store
+    store = services.store
+    token = accounts.open_session(store, w.provider_a)
+    for actor in (w.analyst, w.provider_b, w.enterprise_1):
+        with pytest.raises(NotAllowedError):
+            services.reset_password(actor, w.provider_a.user_id)
+    with pytest.raises(InputError) as own:
+        services.reset_password(w.admin, w.admin.user_id)
+    assert said(own.value, "zh") == "不能重置自己的密码，请在“我的账户”页用当前密码修改。"
+    for _ in range(5):  # locked out: a reset also ends the lockout
+        with pytest.raises(AuthenticationError):
+            authenticate(store, "provider_a", "wrong password 1")
+
+    one_time = services.reset_password(w.admin, w.provider_a.user_id)
+    accounts.check_password_policy(one_time, "provider_a")  # a password the policy accepts
+    assert one_time != services.reset_password(w.admin, w.provider_b.user_id)
+    [entry] = services.audit_log(w.admin, entity="user", entity_id=w.provider_a.user_id, limit=1)
+    assert (entry.user_id, entry.action, entry.after) == (w.admin.user_id, "reset_password",
+                                                          {"must_change_password": True})
+    assert one_time not in str(entry.before) + str(entry.after)
+    assert accounts.resume_session(store, token, timedelta(minutes=30)) is None  # its sign-ins ended
+    with pytest.raises(AuthenticationError):
+        authenticate(store, "provider_a", PASSWORD)
+    signed_in = authenticate(store, "provider_a", one_time)
+    assert signed_in.must_change_password
+    # Until the user chose its own password, the one the administrator knows opens nothing else.
+    for call in (lambda: services.get_assessment(signed_in, w.diagnosis_1),
+                 lambda: services.list_assessments(signed_in),
+                 lambda: services.save_answer(signed_in, w.diagnosis_1, "OS.1.1", "full", expected_version=1)):
+        with pytest.raises(NotAllowedError) as refused:
+            call()
+        assert refused.value.code == "password_change_required"
+    assert said(refused.value, "zh") == "您的密码已由管理员重置，请先在“我的账户”页设置新密码。"
+    with pytest.raises(InputError):
+        services.change_password(signed_in, one_time, one_time)
+    actor = services.change_password(signed_in, one_time, "my own password 7")
+    assert not actor.must_change_password
+    assert services.get_assessment(actor, w.diagnosis_1).assessment.id == w.diagnosis_1
+    assert not authenticate(store, "provider_a", "my own password 7").must_change_password
+
+
+def test_the_actor_carries_the_persons_name(world_store):
+    services, w = world_store
+    services.create_user(w.admin, "li.wei", "李伟", PASSWORD, "provider_user", w.provider_a_id)
+    actor = authenticate(services.store, "li.wei", PASSWORD)
+    assert (actor.username, actor.display_name, actor.name) == ("li.wei", "李伟", "李伟")
+    assert accounts.Actor(1, "someone", "provider_user", 2).name == "someone"  # no name known: the user name

@@ -18,6 +18,7 @@ def test_the_diagnosis_path_and_the_self_assessment_path():
         (DIAGNOSIS, "confirmed", "approve"): "approved",
         (DIAGNOSIS, "confirmed", "return"): "returned",
         (DIAGNOSIS, "returned", "resume"): "in_progress",
+        (DIAGNOSIS, "requested", "cancel"): "cancelled",
         (SELF, "draft", "complete"): "completed",
     }
 
@@ -42,11 +43,25 @@ def test_every_move_is_allowed_or_refused_as_the_table_says(kind, status, action
     (DIAGNOSIS, "submitted", "confirm", Facts(rating=0), "got 0"),
     (DIAGNOSIS, "confirmed", "return", Facts(comment="  "), "needs a comment"),
     (DIAGNOSIS, "confirmed", "return", Facts(comment=None), "needs a comment"),
+    (DIAGNOSIS, "requested", "cancel", Facts(comment=" \n "), "cancelling a request needs a reason"),
+    (DIAGNOSIS, "requested", "cancel", Facts(), "cancelling a request needs a reason"),
     (SELF, "draft", "complete", Facts(answered=0, applicable=266), r"not complete \(0 of 266"),
 ])
 def test_a_failing_guard_says_why(kind, status, action, facts, message):
     with pytest.raises(WorkflowError, match=message):
         next_status(kind, status, action, facts)
+
+
+def test_only_the_bureau_cancels_and_only_a_request_that_waits():
+    """A request is cancelled by the bureau before it is assigned; after that the diagnosis runs its course."""
+    [cancel] = [t for t in TRANSITIONS if t.action == "cancel"]
+    assert (cancel.role, cancel.source, cancel.target) == ("bureau_admin", "requested", "cancelled")
+    for status in ("assigned", "in_progress", "submitted", "confirmed", "approved", "returned", "cancelled"):
+        with pytest.raises(WorkflowError) as refused:
+            next_status(DIAGNOSIS, status, "cancel", READY)
+        assert (refused.value.code, refused.value.params["status"]) == ("impossible", status)
+    with pytest.raises(WorkflowError, match="nothing more can be done"):
+        next_status(DIAGNOSIS, "cancelled", "assign", READY)
 
 
 def test_a_refusal_names_what_is_possible_instead():
