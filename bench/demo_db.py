@@ -23,9 +23,8 @@ from assessment import PROJECT_ROOT, QUESTIONNAIRES_DIR
 DEFAULT_CACHE = PROJECT_ROOT / "data" / "bench"
 DEFAULT_SEED = 2026  # assessment.demo.generate's own default
 # What the demo data is made from: a change in any of these files changes the cache key.
-INPUTS = [PROJECT_ROOT / "assessment" / "demo.py", PROJECT_ROOT / "assessment" / "scoring.py",
-          PROJECT_ROOT / "assessment" / "models.py", *sorted((PROJECT_ROOT / "assessment" / "migrations" /
-                                                             "versions").glob("*.py")),
+INPUTS = [*(PROJECT_ROOT / "assessment" / name for name in ("demo.py", "scoring.py", "results.py", "models.py")),
+          *sorted((PROJECT_ROOT / "assessment" / "migrations" / "versions").glob("*.py")),
           *sorted(QUESTIONNAIRES_DIR.glob("*.yaml"))]
 
 
