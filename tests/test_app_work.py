@@ -488,17 +488,16 @@ def test_the_plan_says_what_its_gains_are_of_and_where_a_subdomain_has_no_requir
                           expected_version=version(services, w.enterprise_1, d))
     app = open_page(w.enterprise_1, "results", assessment=d)
     steps, gaps = (frame.value for frame in app.dataframe[1:3])
-    assert list(steps.columns)[-1] == "提升（占所在等级得分）"
-    assert all(value.startswith("1级得分 +") and value.endswith(" %") for value in steps.iloc[:, -1])
+    gains = steps["提升（占所在等级得分）"]
+    assert all(value.startswith("1级得分 +") and value.endswith(" %") for value in gains)
+    assert float(gains.iloc[0].removeprefix("1级得分 +").removesuffix(" %")) > 0
     assert "以该级满分的百分比表示；某一级的得分达到满分的 80 % 即达到该级" in shown(app)
     by_subdomain = dict(zip(gaps.iloc[:, 0], gaps.iloc[:, -1], strict=True))
     assert by_subdomain["OS 组织战略"] == "1"
     assert by_subdomain["DA 数据"] == "本子域在1级没有要求"
     assert "—" not in by_subdomain.values()
     english = open_page(w.enterprise_1, "results", "en", assessment=d)
-    steps = english.dataframe[1].value
-    assert list(steps.columns)[-1] == "Gain (share of its level's score)"
-    assert steps.iloc[0, -1].endswith(" % of the level-1 score")
+    assert english.dataframe[1].value["Gain (share of its level's score)"].iloc[0].endswith(" % of the level-1 score")
     gaps = dict(zip(english.dataframe[2].value.iloc[:, 0], english.dataframe[2].value.iloc[:, -1], strict=True))
     assert gaps["DA Data"] == "This subdomain has no requirements at level 1"
 

@@ -224,6 +224,14 @@ def saved_notice(assessment_id: int) -> None:
         st.caption(t("work.saved_at", time=saved[1]))
 
 
+def scroll_to(anchor: str, turn: int) -> None:
+    """Bring the heading ``anchor`` to the top of the browser window, once (``turn`` counts the requests, so each
+    one is a new element and runs again). Streamlit keeps the scroll position over a rerun: a button at the end of
+    a long page would otherwise leave the user at the end of the next one."""
+    st.html(f"<script>/* {turn} */ setTimeout(() => document.getElementById({anchor!r})"
+            "?.scrollIntoView({block: 'start'}), 100)</script>", unsafe_allow_javascript=True)
+
+
 def flash(message: str) -> None:
     """A message shown once on the next run (after a rerun or page switch)."""
     st.session_state[_FLASH] = message
@@ -476,7 +484,7 @@ def levels_not_met_text(gap: SubdomainGap, result: Result) -> str:
         return t("work.results.no_requirements_at", level=gap.target)
     if gap.target not in result.subdomains[gap.subdomain].levels:
         return t("work.results.nothing_rated_at", level=gap.target)
-    return t("work.results.all_met")
+    return t("work.results.met_but_short") if gap.gap > 1e-9 else t("work.results.all_met")
 
 
 def maturities(result: Result) -> dict[str, float]:

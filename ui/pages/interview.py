@@ -35,6 +35,9 @@ if not can_edit:
     st.info(t("work.interview.read_only", status=work.status_name(view.assessment.status)))
 
 
+SUBDOMAIN_ANCHOR = "work-subdomain"  # the heading of the subdomain shown
+
+
 def show_subdomain(code: str) -> None:
     """Show one subdomain's requirements (and leave the "unanswered only" view)."""
     st.session_state["work_sd"] = code
@@ -205,6 +208,12 @@ def unanswered_view(current, aid: int, scale: dict[str, str], left: int) -> None
               args=(aid,), disabled=left == 0, type="primary")
 
 
+def turn_to(code: str) -> None:
+    """``show_subdomain`` from the end of the page: the browser is taken up to the new subdomain's heading."""
+    show_subdomain(code)
+    st.session_state["work_scroll"] = st.session_state.get("work_scroll", 0) + 1
+
+
 def neighbours(codes: list[str], sd: str) -> None:
     """At the end of a subdomain, where its last requirement was answered: the previous and the next one."""
     position = codes.index(sd)
@@ -212,11 +221,13 @@ def neighbours(codes: list[str], sd: str) -> None:
     following = codes[position + 1] if position + 1 < len(codes) else None
     back, forward = st.columns(2)
     back.button(t("work.interview.previous", subdomain=work.subdomain_name(q, before)) if before
-                else t("work.interview.previous_none"), key="work_previous_sd", on_click=show_subdomain,
+                else t("work.interview.previous_none"), key="work_previous_sd", on_click=turn_to,
                 args=(before,), disabled=before is None, width="stretch")
     forward.button(t("work.interview.next", subdomain=work.subdomain_name(q, following)) if following
-                   else t("work.interview.next_none"), key="work_next_sd", on_click=show_subdomain,
+                   else t("work.interview.next_none"), key="work_next_sd", on_click=turn_to,
                    args=(following,), disabled=following is None, width="stretch", type="primary")
+    if (turn := st.session_state.pop("work_scroll", None)) is not None:
+        work.scroll_to(SUBDOMAIN_ANCHOR, turn)
 
 
 @st.fragment
@@ -271,7 +282,7 @@ def requirements(aid: int) -> None:
         return
 
     domain = q.domain_of[sd]
-    st.subheader(work.subdomain_name(q, sd))
+    st.subheader(work.subdomain_name(q, sd), anchor=SUBDOMAIN_ANCHOR)
     st.caption(t("work.interview.domain_caption", domain=q.node_names[domain](lang()),
                  element=q.node_names[q.element_of[domain]](lang()), answered=counts[sd][0], total=counts[sd][1]))
     for item in work.items_of(q, current.assessment.profile, sd):

@@ -73,9 +73,9 @@ else:
             t("work.results.item"): [step.item for step in plan.steps],
             t("work.results.subdomain"): [work.subdomain_name(q, step.subdomain) for step in plan.steps],
             t("work.results.level_column"): [step.level for step in plan.steps],
-            t("work.results.requirement"): [q.item_by_id[step.item].text(lang()) for step in plan.steps],
             t("work.results.answer"): [scale.get(step.answer, t("work.results.unanswered")) for step in plan.steps],
             t("work.results.gain_of_level"): [work.gain_text(q, step) for step in plan.steps],
+            t("work.results.requirement"): [q.item_by_id[step.item].text(lang()) for step in plan.steps],
         }), hide_index=True)
         st.caption(work.gain_explained(q))
     st.subheader(t("work.results.gaps"))
