@@ -228,24 +228,27 @@ def filter_bar(actor: Actor, store: Store) -> Filters | None:
     def named(label: Callable[[Any], str]) -> Callable[[Any], str]:
         return lambda code: everything if code is None else label(code)
 
+    # "All" is the option None; after a change of language a None value shows the placeholder (ui/i18n.py).
     row = st.columns(4)
     values: dict[str, Any] = {
         "district": row[0].selectbox(t("bureau.filter.district"), [None, *districts], format_func=named(district_name),
-                                     key="bureau_filter_district", persist_state="session"),
+                                     key="bureau_filter_district", persist_state="session",
+                                     placeholder=everything),
         "industry": row[1].selectbox(t("bureau.filter.industry"), [None, *(i.code for i in reference.industries())],
                                      format_func=named(industry_name), key="bureau_filter_industry",
-                                     persist_state="session"),
+                                     persist_state="session", placeholder=everything),
         "size_class": row[2].selectbox(t("bureau.filter.size_class"), [None, *(c.code for c in reference.SIZE_CLASSES)],
                                        format_func=named(size_name), key="bureau_filter_size_class",
-                                       persist_state="session"),
+                                       persist_state="session", placeholder=everything),
         "provider_id": row[3].selectbox(t("bureau.filter.provider"), [None, *providers],
                                         format_func=named(lambda pid: providers.get(pid, str(pid))),
-                                        key="bureau_filter_provider_id", persist_state="session"),
+                                        key="bureau_filter_provider_id", persist_state="session",
+                                        placeholder=everything),
     }
     row = st.columns(4)
     values["status"] = row[0].selectbox(t("bureau.filter.status"), [None, *STATUSES[DIAGNOSIS]],
                                         format_func=named(status_name), key="bureau_filter_status",
-                                        persist_state="session")
+                                        persist_state="session", placeholder=everything)
     values["since"] = row[1].date_input(t("bureau.filter.since"), value=None, key="bureau_filter_since",
                                         persist_state="session")
     values["until"] = row[2].date_input(t("bureau.filter.until"), value=None, key="bureau_filter_until",
