@@ -67,6 +67,7 @@ INDUSTRY_WORDS = {"C13": "农产品", "C14": "食品", "C15": "饮料", "C16": "
                   "C37": "船舶", "C38": "电气", "C39": "电子", "C40": "仪器仪表", "C41": "工艺品",
                   "C42": "再生资源", "C43": "设备维修"}
 BATCH = 20_000
+RESULTS_AT_ONCE = 2_000  # results built and stored together
 FOLLOW_UP_AFTER = 365  # days from a baseline diagnosis to its follow-up round
 LAST_STEP = 100  # days a diagnosis needs at most from its creation to its last dated step (a project's start)
 
@@ -200,7 +201,7 @@ def _batch(store: Store, q, rng: np.random.Generator, offset: int, count: int, d
         previous: dict[int, int] = {}
         levels = []
         for diagnoses in (baseline, follow_up):
-            rows, answers, results = [], [], []
+            rows, answers, scored = [], [], []  # scored: (batch result, column) of each answered diagnosis
             for profile in ("discrete", "process"):
                 members = [d for d in diagnoses if organisations[d[0]]["production_type"] == profile]
                 if not members:
@@ -221,7 +222,7 @@ def _batch(store: Store, q, rng: np.random.Generator, offset: int, count: int, d
                                             previous.get(k)))
                     answers.append([(item, code_of[int(v)]) for item, v in
                                     zip(scorer.item_ids[:limit], matrix[:limit, column], strict=True)])
-                    results.append(result.result(column) if limit else None)
+                    scored.append((result, column) if limit else None)
                     if limit == items:
                         levels.append(int(result.level[column]))
             if not rows:
@@ -229,8 +230,14 @@ def _batch(store: Store, q, rng: np.random.Generator, offset: int, count: int, d
             assessment_ids = list(db.scalars(insert(Assessment).returning(Assessment.id, sort_by_parameter_order=True),
                                              rows))
             previous = {k: a for (k, *_), a in zip(_ordered(diagnoses, organisations), assessment_ids, strict=True)}
-            write_results(db, {a: r for a, r in zip(assessment_ids, results, strict=True) if r is not None})
-            _children(db, rng, assessment_ids, rows, answers, results, reviewer)
+            # Stored a slice at a time: a Result per diagnosis of a 20,000 batch at once would take 0.5 GB.
+            pending = [(a, where) for a, where in zip(assessment_ids, scored, strict=True) if where is not None]
+            for first in range(0, len(pending), RESULTS_AT_ONCE):
+                write_results(db, {a: result.result(column) for a, (result, column) in
+                                   pending[first:first + RESULTS_AT_ONCE]})
+            row_levels = [int(where[0].level[where[1]]) if where is not None and row["status"] != "in_progress"
+                          else 0 for row, where in zip(rows, scored, strict=True)]
+            _children(db, rng, assessment_ids, rows, answers, row_levels, reviewer)
     return ids, np.array(levels, dtype=np.int64)
 
 
@@ -275,8 +282,9 @@ def _assessment(enterprise_id, q, profile, status, created, providers, rng, appl
     }
 
 
-def _children(db, rng, assessment_ids, rows, answers, results, reviewer) -> None:
-    """Answers, profiles, projects, confirmations and reviews of freshly inserted diagnoses."""
+def _children(db, rng, assessment_ids, rows, answers, levels, reviewer) -> None:
+    """Answers, profiles, projects, confirmations and reviews of freshly inserted diagnoses (``levels``: each
+    one's level, 0 while unfinished)."""
     batch = []
     for a, row, pairs in zip(assessment_ids, rows, answers, strict=True):
         answered_at = row["submitted_at"] or row["updated_at"]
@@ -289,10 +297,9 @@ def _children(db, rng, assessment_ids, rows, answers, results, reviewer) -> None
         db.execute(insert(Answer.__table__), batch)
     profiles, projects, confirmations, reviews = [], [], [], []
     subdomains = list(PROJECT_TITLES)
-    for a, row, pairs, result in zip(assessment_ids, rows, answers, results, strict=True):
+    for a, row, pairs, level in zip(assessment_ids, rows, answers, levels, strict=True):
         if not pairs:
             continue
-        level = result.level if result is not None and row["status"] != "in_progress" else 0
         networked = float(np.clip(rng.normal(25 + 15 * level, 12), 0, 100))
         profiles.append({"assessment_id": a, "employees": int(rng.integers(20, 3000)),
                          "revenue_band": ("under_20m", "20m_100m", "100m_400m", "400m_2b")[int(rng.integers(0, 4))],
