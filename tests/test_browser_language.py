@@ -159,8 +159,7 @@ def test_an_answer_and_a_note_made_after_a_switch_are_saved(page: Page, streamli
     assert (saved[second].code, saved[second].note) == ("mostly", "typed in English")
     back = switch(page, "中文")
     assert back["errors"] == []
-    expect(page.get_by_role("radiogroup", name=f"{first} 的评估结果").get_by_role("radio", name="部分满足", exact=True)) \
-        .to_be_checked()
-    expect(page.get_by_role("radiogroup", name=f"{second} 的评估结果").get_by_role("radio", name="大部分满足", exact=True)) \
-        .to_be_checked()
+    for item_id, word in ((first, "部分满足"), (second, "大部分满足")):
+        group = page.get_by_role("radiogroup", name=f"{item_id} 的评估结果")
+        expect(group.get_by_role("radio", name=word, exact=True)).to_be_checked()
     assert before["errors"] == []
