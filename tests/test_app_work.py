@@ -356,9 +356,8 @@ def walk(node):
 
 
 def returned_with(services, w, cmmm, comment: str) -> int:
-    """A complete diagnosis of enterprise 1 by provider A that the bureau returned with ``comment``."""
-    enterprise, provider = w.enterprise_1, w.provider_a
-    d = services.request_diagnosis(enterprise, w.enterprise_1_id)
+    """Enterprise 1's open request, diagnosed by provider A and returned by the bureau with ``comment``."""
+    enterprise, provider, d = w.enterprise_1, w.provider_a, w.requested_1
     v = services.move(w.admin, d, "assign", expected_version=1, provider_id=w.provider_a_id)
     v = services.move(provider, d, "start", expected_version=v)
     v = services.save_answers(provider, d, all_answers(cmmm), expected_version=v)
