@@ -18,16 +18,18 @@ from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 
 from assessment import PROJECT_ROOT, analytics
+from assessment.accounts import authenticate
 from assessment.analytics import Filters
 from assessment.db import Store
 from assessment.demo import generate
 from assessment.inputs import PRIORITIES, PROJECT_STATUSES
 from assessment.permissions import NotAllowedError
+from assessment.questionnaire import by_id
 from assessment.services import Services
 from assessment.workflow import DIAGNOSIS, STATUSES
 from bench.app import measure_dashboard
 from tests.conftest import PASSWORD, build_world, credit_code
-from ui import bureau
+from ui import bureau, work
 from ui.i18n import _flatten
 from ui.navigation import ROLE_PAGES
 
@@ -35,7 +37,7 @@ APP = str(PROJECT_ROOT / "app.py")
 LOCALES = PROJECT_ROOT / "ui" / "locales"
 BUREAU_FILES = [PROJECT_ROOT / "ui" / "bureau.py",
                 *(PROJECT_ROOT / "ui" / "pages" / f"{name}.py"
-                  for name in ("dashboard", "review", "requests", "organisations", "users", "downloads"))]
+                  for name in ("dashboard", "review", "requests", "archive", "organisations", "users", "downloads"))]
 BUREAU_ROLES = ("bureau_admin", "bureau_analyst")
 DEMO_ENTERPRISES = 60
 
@@ -292,7 +294,13 @@ def test_review_returns_only_with_a_comment_and_approves(bureau_db):
 
     other = next(a for a, _ in services.list_assessments(world.admin, status="confirmed", kind=DIAGNOSIS))
     app.selectbox(key="review_open").set_value(other.id).run()
-    app.button(key="review_approve").click().run()
+    app.button(key=f"review_approve_{other.id}").click().run()  # asked once more first
+    assert app.warning[0].value.startswith(f"确认审核通过诊断 #{other.id}")
+    assert services.get_assessment(world.admin, other.id).assessment.status == "confirmed"
+    click(app, "取消")
+    assert not app.warning
+    app.button(key=f"review_approve_{other.id}").click().run()
+    click(app, "确认通过")
     assert_clean(app)
     assert app.success[0].value == f"诊断 #{other.id} 已通过。"
     assert services.get_assessment(world.admin, other.id).assessment.status == "approved"
@@ -412,7 +420,11 @@ def test_users_weak_password_shows_the_policy_then_a_good_one_creates_and_deacti
                                                                           world.admin.organisation_id)
     app.selectbox(key="users_switch_choice").set_value(created.id).run()
     app.button(key="users_switch").click().run()
+    assert app.warning[0].value == "确认停用 姑苏分析员（gusu_reader）的账户？停用后该用户立即退出，不能再登录。"
+    assert next(u for u in services.list_users(world.admin) if u.id == created.id).active  # not yet
+    click(app, "确认停用此账户")
     assert_clean(app)
+    assert app.success[0].value == "已停用账户 姑苏分析员。"
     assert not next(u for u in services.list_users(world.admin) if u.id == created.id).active
 
 
@@ -451,3 +463,164 @@ def test_the_app_benchmark_runs_and_reports_every_figure(bureau_db):
     assert [f for f in figures if "tab open" in f] == [
         f"dashboard rerun, uncached, {tab} tab open" for tab in ("heatmap", "trend", "providers")]
     assert all(row["ok"] is None for row in rows)  # bars are judged only at 100,000 assessments
+
+
+# -- the bureau's view of one enterprise, duplicate requests, confirmations, passwords (issue 10, §4) -----------
+
+
+def test_the_bureau_opens_any_enterprise_with_all_its_assessments_results_and_report(bureau_db, tmp_path):
+    services, world = bureau_db
+    app = open_page(world.admin, "archive")
+    assert app.info[0].value.startswith("输入企业名称或统一社会信用代码")
+    app.text_input(key="archive_search").input(credit_code(1)).run()
+    assert_clean(app)
+    assert app.header[0].value == "企业1"  # one match: opened at once
+    rows = services.list_assessments(world.admin, enterprise_id=world.enterprise_1_id)
+    table = app.dataframe[0].value
+    assert sorted(table["编号"]) == sorted(a.id for a, _ in rows)  # every diagnosis and self-assessment
+    assert set(table["类型"]) == {"诊断", "自评估"}
+    assert "已申请" in set(table["状态"])
+    app.selectbox(key=f"archive_open_{world.enterprise_1_id}").set_value(world.approved_1).run()
+    assert_clean(app)
+    approved = services.get_assessment(world.admin, world.approved_1)
+    assert metrics(app)["成熟度等级"].startswith(f"{approved.assessment.level}级")
+    assert metrics(app)["服务商"] == "服务商甲"
+    charts = app.get("plotly_chart")
+    assert len(charts) == 1
+    assert '"type":"scatterpolar"' in charts[0].proto.spec
+    [download] = app.get("download_button")
+    assert download.proto.label == "下载诊断报告（Excel）"
+    report_file = tmp_path / "report.xlsx"  # the bytes the button builds (AppTest clicks, it does not download)
+    q = by_id(approved.assessment.questionnaire_id)
+    report_file.write_bytes(work.report_bytes(services, approved, q, "zh"))
+    assert load_workbook(report_file, read_only=True).sheetnames
+    # A search by name lists the matches to choose from; a district narrows it down.
+    app.text_input(key="archive_search").input("企业").run()
+    app.selectbox(key="archive_district").set_value("kunshan").run()
+    assert_clean(app)
+    chooser = next(s for s in app.selectbox if s.label == "企业")
+    assert "企业2 · " + credit_code(2) + " · 昆山市" in chooser.options
+
+
+def test_an_analyst_opens_only_the_enterprises_of_its_districts(bureau_db):
+    _, world = bureau_db
+    app = open_page(world.analyst, "archive", "en")
+    assert app.selectbox(key="archive_district").options == ["All", "Gusu"]
+    app.text_input(key="archive_search").input(credit_code(2)).run()  # Kunshan's enterprise 2
+    assert_clean(app)
+    assert app.info[0].value == "No enterprise matches."
+    app.text_input(key="archive_search").input(credit_code(1)).run()
+    assert_clean(app)
+    assert app.header[0].value == "企业1"
+    assert not app.button  # read-only: no move of the workflow here
+
+
+def test_review_offers_the_report_and_shows_the_radar(bureau_db):
+    _, world = bureau_db
+    app = open_page(world.admin, "review")
+    app.selectbox(key="review_open").set_value(world.confirmed_1).run()
+    assert_clean(app)
+    assert [b.proto.label for b in app.get("download_button")] == ["下载诊断报告（Excel）"]
+    radar = [chart for chart in app.get("plotly_chart") if '"type":"scatterpolar"' in chart.proto.spec]
+    assert len(radar) == 1
+    assert "PO 生产作业" in json.dumps(json.loads(radar[0].proto.spec), ensure_ascii=False)
+
+
+def test_a_second_request_is_refused_and_the_bureau_cancels_one_with_a_reason(bureau_db):
+    services, world = bureau_db
+    app = open_page(world.admin, "requests")
+    before = len(services.list_assessments(world.admin, enterprise_id=world.enterprise_1_id))
+    app.text_input(key="requests_search").input(credit_code(1)).run()
+    app.button(key="requests_create").click().run()  # enterprise 1 has a request waiting already
+    assert app.error[0].value == (f"该企业已有一份待派单的诊断申请（#{world.requested_1}），不能重复申请；"
+                                  "请等待工信局派单或撤销该申请。")
+    assert len(services.list_assessments(world.admin, enterprise_id=world.enterprise_1_id)) == before
+
+    app = open_page(world.admin, "requests")
+    app.selectbox(key="requests_cancel_request").set_value(world.requested_1)
+    click(app, "撤销申请")  # without a reason: refused, in the user's language
+    assert app.error[0].value == "撤销申请须填写原因。"
+    assert services.get_assessment(world.admin, world.requested_1).assessment.status == "requested"
+    app.selectbox(key="requests_cancel_request").set_value(world.requested_1)
+    app.text_area(key="requests_cancel_reason").input("企业重复提交")
+    click(app, "撤销申请")
+    assert_clean(app)
+    assert app.success[0].value == f"诊断申请 #{world.requested_1} 已撤销。"
+    assert services.get_assessment(world.admin, world.requested_1).assessment.status == "cancelled"
+    [entry] = services.audit_log(world.admin, entity="assessment", entity_id=world.requested_1, limit=1)
+    assert (entry.action, entry.after["comment"]) == ("cancel", "企业重复提交")
+    # Nothing waits now: the enterprise's own button requests again, once.
+    enterprise = open_page(world.enterprise_1, "assessments")
+    click(enterprise, "申请诊断服务")
+    assert not enterprise.error
+    assert enterprise.success[0].value.startswith("已提交诊断申请")
+    click(enterprise, "申请诊断服务")
+    assert enterprise.error[0].value.startswith("该企业已有一份待派单的诊断申请")
+
+
+def test_deactivating_preselects_nobody_and_names_people_by_their_names(bureau_db):
+    services, world = bureau_db
+    services.create_user(world.admin, "chief2", "王局长", PASSWORD, "bureau_admin", world.admin.organisation_id)
+    app = open_page(world.admin, "users")
+    choice = app.selectbox(key="users_switch_choice")
+    assert choice.value is None  # not another administrator, nor anybody else
+    assert not [b for b in app.button if b.key in ("users_switch", "users_reset")]
+    assert any(option.startswith("王局长 · chief2（主管部门管理员）") for option in choice.options)
+    assert app.sidebar.caption[0].value == "管理员（主管部门管理员）"  # the display name, not "admin"
+
+
+def test_an_administrator_resets_a_password_and_the_user_must_change_it(bureau_db):
+    services, world = bureau_db
+    app = open_page(world.admin, "users")
+    app.selectbox(key="users_switch_choice").set_value(world.provider_a.user_id).run()
+    app.button(key="users_reset").click().run()
+    assert app.warning[0].value.startswith("确认重置 provider_a（provider_a）的密码？")
+    click(app, "确认重置密码")
+    assert_clean(app)
+    assert app.success[0].value.startswith("provider_a（provider_a）的一次性密码如下，只显示这一次")
+    one_time = app.code[0].value
+    app.run()
+    assert not app.code  # shown once
+    signed_in = authenticate(services.store, "provider_a", one_time)
+    assert signed_in.must_change_password
+
+    # Signed in with it, the user reaches the account page only, and is told why.
+    user = AppTest.from_file(APP, default_timeout=60)
+    user.session_state["actor"] = signed_in
+    user.session_state["lang"] = "zh"
+    user.run()
+    assert_clean(user)
+    assert user.title[0].value == "我的账户"
+    assert user.warning[0].value.startswith("您的密码已由管理员重置")
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        user.switch_page("ui/pages/enterprises.py")
+    change_password(user, one_time, "short1", "short1")
+    assert user.error[0].value == "密码：至少 10 个字符。"
+    change_password(user, one_time, "my own password 8", "my own password 9")
+    assert user.error[0].value == "两次输入的新密码不一致。"
+    change_password(user, one_time, "my own password 8", "my own password 8")
+    assert_clean(user)
+    assert user.success[0].value == "密码已修改。"
+    assert not user.warning
+    user.switch_page("ui/pages/enterprises.py").run()  # every page of the role opens again
+    assert_clean(user)
+    assert authenticate(services.store, "provider_a", "my own password 8").user_id == world.provider_a.user_id
+
+
+def change_password(app: AppTest, current: str, new: str, again: str, label: str = "修改密码") -> None:
+    app.text_input(key="account_current").input(current)
+    app.text_input(key="account_new").input(new)
+    app.text_input(key="account_again").input(again)
+    click(app, label)
+
+
+def test_a_user_changes_its_own_password_on_the_account_page(bureau_db):
+    services, world = bureau_db
+    app = open_page(world.enterprise_1, "account", "en")
+    assert app.markdown[0].value == "Signed in as enterprise_1"
+    change_password(app, "not my password 1", "my own password 8", "my own password 8", "Change the password")
+    assert app.error[0].value == "The current password is wrong."
+    change_password(app, PASSWORD, "my own password 8", "my own password 8", "Change the password")
+    assert_clean(app)
+    assert app.success[0].value == "Your password is changed."
+    assert authenticate(services.store, "enterprise_1", "my own password 8").user_id == world.enterprise_1.user_id

@@ -249,6 +249,7 @@ def test_submit_is_refused_until_the_questionnaire_is_complete(app_world, cmmm):
     assert [p.title for p in services.get_assessment(w.provider_a, d).projects] == ["ERP升级"]
 
     button(app, "提交诊断").click().run()
+    button(app, "确认提交诊断").click().run()  # asked once more first
     assert app.error[0].value == "问卷尚未完成（已答 0 / 266 项），不能提交。"
     assert services.get_assessment(w.provider_a, d).assessment.status == "in_progress"
 
@@ -257,6 +258,11 @@ def test_submit_is_refused_until_the_questionnaire_is_complete(app_world, cmmm):
     assert not app.warning
     assert app.metric[0].value == "4级（优化级）"
     button(app, "提交诊断").click().run()
+    assert app.warning[0].value.startswith(f"确认提交诊断 #{d}？")
+    button(app, "取消").click().run()  # not submitted
+    assert services.get_assessment(w.provider_a, d).assessment.status == "in_progress"
+    button(app, "提交诊断").click().run()
+    button(app, "确认提交诊断").click().run()
     assert not app.error
     assert app.success[0].value == "诊断已提交，等待企业确认。"
     assert services.get_assessment(w.provider_a, d).assessment.status == "submitted"
@@ -330,6 +336,9 @@ def test_the_provider_starts_an_assigned_diagnosis_from_its_list(app_world):
 def test_the_enterprise_starts_a_self_assessment_and_a_follow_up_round(app_world):
     services, w = app_world
     app = open_page(w.enterprise_1, "assessments")
+    app.button(key=f"work_follow_{w.approved_1}").click().run()  # its request waits for the bureau: refused
+    assert app.error[0].value.startswith(f"该企业已有一份待派单的诊断申请（#{w.requested_1}）")
+    services.move(w.admin, w.requested_1, "assign", provider_id=w.provider_a_id, expected_version=1)
     app.button(key=f"work_follow_{w.approved_1}").click().run()
     assert app.success[0].value.startswith("已提交诊断申请")
     follow_up = max(a.id for a, _ in services.list_assessments(w.enterprise_1))

@@ -109,6 +109,8 @@ def test_a_diagnosis_from_the_interview_to_the_report(page: Page, browser, strea
     ready(page)
     shot(page, "results")
     page.get_by_role("button", name="提交诊断").click()
+    ready(page, 300)
+    page.get_by_role("button", name="确认提交诊断").click()  # asked once more
     ready(page)
     expect(page.get_by_text("诊断已提交，等待企业确认。")).to_be_visible(timeout=30_000)
 

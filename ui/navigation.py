@@ -18,10 +18,10 @@ def page(name: str, default: bool = False) -> st.Page:
 ICONS = {"dashboard": "monitoring", "review": "fact_check", "requests": "assignment_ind", "organisations": "apartment",
          "users": "group", "downloads": "download", "enterprises": "factory", "interview": "edit_note",
          "results": "insights", "files": "folder_open", "assessments": "inventory_2", "setup": "settings",
-         "sign_in": "login", "account": "person"}
+         "sign_in": "login", "account": "person", "archive": "folder_shared"}
 ROLE_PAGES: dict[str, list[str]] = {
-    "bureau_admin": ["dashboard", "review", "requests", "organisations", "users", "downloads"],
-    "bureau_analyst": ["dashboard", "downloads"],
+    "bureau_admin": ["dashboard", "review", "requests", "archive", "organisations", "users", "downloads"],
+    "bureau_analyst": ["dashboard", "archive", "downloads"],
     "provider_user": ["enterprises", "interview", "results", "files"],
     "enterprise_user": ["assessments", "interview", "results", "files"],
 }
@@ -32,4 +32,6 @@ def pages_for(actor: Actor | None, needs_setup: bool) -> list[st.Page]:
         return [page("setup", default=True)]
     if actor is None:
         return [page("sign_in", default=True)]
+    if actor.must_change_password:  # a one-time password set by an administrator opens only its replacement
+        return [page("account", default=True)]
     return [*(page(name, default=(k == 0)) for k, name in enumerate(ROLE_PAGES[actor.role])), page("account")]

@@ -37,11 +37,11 @@ if requested:
         t("bureau.col.industry"): bureau.industry_name(org.industry),
         t("bureau.col.created_at"): bureau.day(a.created_at),
     } for a, org in requested]), hide_index=True, key="requests_requested_table")
+    versions = {a.id: a.version for a, _ in requested}
+    labels = {a.id: f"#{a.id} · {org.name}" for a, org in requested}
     if not providers:
         st.warning(t("bureau.requests.no_providers"))
     else:
-        versions = {a.id: a.version for a, _ in requested}
-        labels = {a.id: f"#{a.id} · {org.name}" for a, org in requested}
         with st.form("requests_assign"):
             chosen = st.selectbox(t("bureau.requests.request"), list(labels), format_func=labels.get,
                                   key="requests_assign_request")
@@ -54,6 +54,21 @@ if requested:
                                                              provider_id=provider_id, due_date=due))
                 if ok:
                     bureau.changed(t("bureau.requests.assigned", id=chosen, provider=provider_names[provider_id]))
+                    st.rerun()
+    # -- requested → cancelled (a duplicate, say), with the reason the audit log keeps -----------------------
+    with st.expander(t("bureau.requests.cancel_heading")), st.form("requests_cancel"):
+        st.caption(t("bureau.requests.cancel_help"))
+        cancelled = st.selectbox(t("bureau.requests.request"), list(labels), index=None, format_func=labels.get,
+                                 key="requests_cancel_request", placeholder=t("bureau.review.choose"))
+        reason = st.text_area(t("bureau.requests.cancel_reason"), key="requests_cancel_reason")
+        if st.form_submit_button(t("bureau.requests.cancel")):
+            if cancelled is None:
+                st.error(t("bureau.requests.cancel_choose"))
+            else:
+                ok, _ = bureau.attempt(lambda: services.move(actor, cancelled, "cancel", comment=reason,
+                                                             expected_version=versions[cancelled]))
+                if ok:
+                    bureau.changed(t("bureau.requests.cancelled", id=cancelled))
                     st.rerun()
 else:
     st.info(t("bureau.requests.none_requested"))

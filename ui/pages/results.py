@@ -13,6 +13,7 @@ from assessment.inputs import PRIORITIES, PROJECT_STATUSES
 from assessment.plan import improvement_plan
 from assessment.workflow import DIAGNOSIS
 from ui import session, work
+from ui.confirm import asked
 from ui.i18n import lang, t
 
 actor = session.require_actor()
@@ -238,6 +239,12 @@ actions = work.offered(actor, a)
 if actions:
     st.subheader(t("work.results.next_step"))
     for action in (action for action in actions if action != "confirm"):
+        if action == "submit":  # handed over for good: asked about once more
+            if asked(t("work.action.submit"), t("work.question.submit", id=aid), key=f"work_move_{aid}_submit",
+                     help=t("work.action_help.submit")):
+                move("submit")
+                st.rerun()
+            continue
         st.button(t(f"work.action.{action}"), key=f"work_move_{aid}_{action}", on_click=move, args=(action,),
                   type="primary", help=t(f"work.action_help.{action}"))
     if "confirm" in actions:

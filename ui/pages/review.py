@@ -7,7 +7,7 @@ import streamlit as st
 
 from assessment.questionnaire import by_id
 from assessment.workflow import DIAGNOSIS
-from ui import bureau, session
+from ui import bureau, confirm, session, work
 from ui.i18n import lang, t
 
 actor = bureau.page_actor("review")
@@ -71,6 +71,12 @@ st.caption(t("bureau.review.facts", district=bureau.district_name(view.enterpris
              submitted=bureau.day(a.submitted_at), confirmed=bureau.day(a.confirmed_at)))
 if view.confirmation and view.confirmation.comment:
     st.info(t("bureau.review.enterprise_comment", comment=view.confirmation.comment))
+language = lang()
+report_column, help_column = st.columns([1, 2], vertical_alignment="center")
+report_column.download_button(t("bureau.review.download_report"), mime=work.XLSX, key="review_report",
+                              file_name=t("bureau.review.report_name", id=a.id),
+                              data=lambda: work.report_bytes(services, view, q, language))
+help_column.caption(t("bureau.review.report_help"))
 
 tab_scores, tab_answers, tab_projects, tab_history = st.tabs(
     [t("bureau.review.tab_scores"), t("bureau.review.tab_answers"), t("bureau.review.tab_projects"),
@@ -88,6 +94,9 @@ with tab_scores:
     } for code, sub in result.get("subdomains", {}).items() if code in q.node_names]),
         hide_index=True, column_config={t("bureau.review.maturity"): st.column_config.ProgressColumn(
             min_value=0, max_value=5, format="%.2f")})
+    st.markdown(f"**{t('bureau.review.radar')}**")
+    st.plotly_chart(work.radar(q, [(t("bureau.review.heading", id=a.id, enterprise=view.enterprise.name),
+                                    work.maturities(work.result_of(view, q)))]), key="review_radar")
 
 with tab_answers:
     items = q.items_for(a.profile)
@@ -132,7 +141,8 @@ with tab_history:
 st.subheader(t("bureau.review.decide"))
 left, right = st.columns(2)
 with left:
-    if st.button(t("bureau.review.approve"), type="primary", key="review_approve"):
+    if confirm.asked(t("bureau.review.approve"), key=f"review_approve_{a.id}",
+                     question=t("bureau.review.approve_question", id=a.id, enterprise=view.enterprise.name)):
         ok, _ = bureau.attempt(lambda: services.move(actor, a.id, "approve", expected_version=a.version))
         if ok:
             bureau.changed(t("bureau.review.approved", id=a.id))

@@ -1,12 +1,13 @@
 """Users (bureau admin): the accounts, a new account (role, organisation, an analyst's districts, a password the
-policy accepts), and deactivating or reactivating an account."""
+policy accepts), deactivating or reactivating an account and resetting its password to a one-time password (each
+asked about once more; no account is chosen until the administrator chooses one)."""
 
 import pandas as pd
 import streamlit as st
 
 from assessment import reference
 from assessment.accounts import MIN_PASSWORD_LENGTH, ROLE_ORGANISATION, ROLES
-from ui import bureau, session
+from ui import bureau, confirm, session
 from ui.i18n import t
 
 SEARCH_LIMIT = 50
@@ -92,19 +93,47 @@ if st.button(t("bureau.users.create"), type="primary", key="users_create"):
             bureau.flash(t("bureau.users.created", username=username.strip()))
             st.rerun()
 
-# -- deactivate / reactivate ---------------------------------------------------------------------------------
+# -- deactivate / reactivate, reset the password -------------------------------------------------------------
 st.subheader(t("bureau.users.switch"))
 others = {u.id: u for u in users if u.id != actor.user_id}  # one's own account stays active
-if others:
-    chosen_id = st.selectbox(t("bureau.users.account"), list(others),
-                             format_func=lambda uid: f"{others[uid].username} ({t(f'role.{others[uid].role}')}) · "
-                             + (t("bureau.users.is_active") if others[uid].active else t("bureau.users.is_inactive")),
-                             key="users_switch_choice")
+
+
+def person(uid: int) -> str:
+    u = others[uid]
+    return t("bureau.users.person", name=u.display_name or u.username, username=u.username, role=t(f"role.{u.role}"),
+             state=t("bureau.users.is_active") if u.active else t("bureau.users.is_inactive"))
+
+
+chosen_id = st.selectbox(t("bureau.users.account"), list(others), index=None, format_func=person,
+                         key="users_switch_choice", placeholder=t("bureau.users.choose_account"),
+                         on_change=confirm.forget) if others else None
+one_time = st.session_state.pop("users_one_time", None)  # shown once, right after the reset
+if one_time is not None:
+    st.success(one_time[0])
+    st.code(one_time[1], language=None)
+if chosen_id is not None:
     target = others[chosen_id]
-    label = t("bureau.users.deactivate") if target.active else t("bureau.users.activate")
-    if st.button(label, key="users_switch"):
-        ok, _ = bureau.attempt(lambda: services.set_user_active(actor, target.id, not target.active))
-        if ok:
-            bureau.flash(t("bureau.users.deactivated" if target.active else "bureau.users.activated",
-                           username=target.username))
-            st.rerun()
+    name = target.display_name or target.username
+    switch_column, reset_column = st.columns(2)
+    with switch_column:
+        if not target.active:
+            if st.button(t("bureau.users.activate"), key="users_switch"):
+                ok, _ = bureau.attempt(lambda: services.set_user_active(actor, target.id, True))
+                if ok:
+                    bureau.flash(t("bureau.users.activated", username=name))
+                    st.rerun()
+        elif confirm.asked(t("bureau.users.deactivate"), key="users_switch", kind="secondary",
+                           question=t("bureau.users.deactivate_question", name=name, username=target.username)):
+            ok, _ = bureau.attempt(lambda: services.set_user_active(actor, target.id, False))
+            if ok:
+                bureau.flash(t("bureau.users.deactivated", username=name))
+                st.rerun()
+    with reset_column:
+        if confirm.asked(t("bureau.users.reset"), key="users_reset", kind="secondary",
+                         help=t("bureau.users.reset_help"),
+                         question=t("bureau.users.reset_question", name=name, username=target.username)):
+            ok, password = bureau.attempt(lambda: services.reset_password(actor, target.id))
+            if ok:
+                st.session_state["users_one_time"] = (
+                    t("bureau.users.reset_done", name=name, username=target.username), password)
+                st.rerun()
