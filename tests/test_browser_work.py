@@ -65,8 +65,11 @@ def test_returned_work_from_the_list_to_the_next_subdomain(page: Page, streamlit
     assert "sd=IN" in page.url
 
     # The "unanswered only" view and the plan, then the same at phone width and in English.
+    page.goto(f"{server.url}/interview?assessment={w.diagnosis_1}")
+    ready(page)
     page.get_by_text("只看未答要求（整份问卷）").click()
     ready(page, settle_ms=400)
+    expect(page.get_by_text("尚有 266 项要求未答，此处列出其中 20 项")).to_be_visible(timeout=30_000)
     shot_at(page, page.get_by_text("此处列出其中"), "work-unanswered-zh")
     page.goto(f"{server.url}/results?assessment={d}")
     ready(page)

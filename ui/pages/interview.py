@@ -196,7 +196,8 @@ def unanswered_view(current, aid: int, scale: dict[str, str], left: int) -> None
     shown = st.session_state.get(f"work_unanswered_{aid}")
     if shown is None:
         shown = st.session_state[f"work_unanswered_{aid}"] = work.unanswered(current, q)
-    st.caption(t("work.interview.unanswered_caption", left=left, shown=len(shown)))
+    if left:
+        st.caption(t("work.interview.unanswered_caption", left=left, shown=len(shown)))
     heading = None
     for item_id in shown:
         item = q.item_by_id[item_id]
