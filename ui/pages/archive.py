@@ -96,7 +96,7 @@ result = work.result_of(view, q)
 if result.completeness.answered < result.completeness.applicable:
     st.warning(t("bureau.archive.provisional", answered=result.completeness.answered,
                  applicable=result.completeness.applicable))
-row = st.columns(4)
+row = st.columns([3, 2, 3, 2])  # the level's name is the longest figure
 row[0].metric(t("bureau.col.level"), work.level_label(q, result.level))
 row[1].metric(t("bureau.col.score"), f"{result.score:.2f}")
 row[2].metric(t("bureau.col.provider"), view.provider.name if view.provider else bureau.DASH)
