@@ -131,6 +131,9 @@ CASES = [
          bureau_oversees=True, hidden=lambda rows, f: f.enterprise not in _ids(rows)),
     Case("list_assessments", lambda s, w, a, f: s.list_assessments(a, enterprise_id=f.enterprise),
          bureau_oversees=True, hidden=lambda rows, f: rows == []),
+    # The world's one open return is side 1's (returned_1); side 2 has none to hide.
+    Case("open_returns", lambda s, w, a, f: s.open_returns(a), bureau_oversees=True,
+         hidden=lambda returns, f: f.number == 2 or returns == {}),
     Case("request_diagnosis", lambda s, w, a, f: s.request_diagnosis(a, f.enterprise), bureau_oversees=True),
     Case("start_self_assessment", lambda s, w, a, f: s.start_self_assessment(a, f.enterprise)),
     Case("create_follow_up", lambda s, w, a, f: s.create_follow_up(a, f.diagnosis), bureau_oversees=True),
@@ -398,7 +401,7 @@ def _entries_since(services: Services, after: int) -> list[AuditEntry]:
 
 
 READS = {"needs_setup", "get_organisation", "list_enterprises", "list_providers", "get_assessment",
-         "list_assessments", "list_users", "audit_log"}
+         "list_assessments", "list_users", "audit_log", "open_returns"}
 
 
 def writing_steps(services: Services, w, cmmm) -> list[tuple[str, Actor, Callable, str, str, Callable]]:
