@@ -58,9 +58,7 @@ class PasswordPolicyError(AssessmentError):
     InputError does, so that the interface says each in the user's language."""
 
     def __init__(self, message: str, problems: list[tuple[str, dict]]):
-        self.problems = problems
-        code, params = problems[0]
-        super().__init__(message, code=code, **params)
+        super().__init__(message, problems=problems)
 
 
 @dataclass(frozen=True)

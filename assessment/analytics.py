@@ -101,28 +101,34 @@ class Filters:
     until: date | None = None  # diagnoses created on or before this day
 
     def __post_init__(self) -> None:
-        problems = []
+        problems, codes = [], []  # each English line, and its code and parameters (the interface's words)
+
+        def problem(message: str, code: str, field: str, **params) -> None:
+            problems.append(message)
+            codes.append((code, {"field": field, **params}))
+
         for name, lookup in (("district", reference.district), ("industry", reference.industry)):
             value = getattr(self, name)
             if value is not None:
                 try:
                     lookup(value)
                 except KeyError as exc:
-                    problems.append(f"{name}: {exc.args[0]}")
+                    problem(f"{name}: {exc.args[0]}", "form.unknown_choice", name)
         if self.size_class is not None and self.size_class not in {c.code for c in reference.SIZE_CLASSES}:
-            problems.append(f"size_class: {self.size_class!r} is not one of "
-                            f"{', '.join(c.code for c in reference.SIZE_CLASSES)}")
+            problem(f"size_class: {self.size_class!r} is not one of "
+                    f"{', '.join(c.code for c in reference.SIZE_CLASSES)}", "form.unknown_choice", "size_class")
         if self.status is not None and self.status not in STATUSES[DIAGNOSIS]:
-            problems.append(f"status: {self.status!r} is not a diagnosis status "
-                            f"({', '.join(STATUSES[DIAGNOSIS])})")
+            problem(f"status: {self.status!r} is not a diagnosis status ({', '.join(STATUSES[DIAGNOSIS])})",
+                    "form.unknown_choice", "status")
         for name in ("since", "until"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
-                problems.append(f"{name}: a date is needed, not {value!r}")
+                problem(f"{name}: a date is needed, not {value!r}", "form.not_a_date", name)
         if not problems and self.since and self.until and self.since > self.until:
-            problems.append(f"since: {self.since} is after until: {self.until}")
+            problem(f"since: {self.since} is after until: {self.until}", "filter_dates", "since",
+                    since=self.since.isoformat(), until=self.until.isoformat())
         if problems:
-            raise InputError(problems)
+            raise InputError(problems, problems=codes)
 
     @property
     def selects_diagnoses(self) -> bool:
@@ -451,7 +457,8 @@ class TierCuts:
 
     def __post_init__(self) -> None:
         if not (0 <= self.top <= 1 and 0 <= self.middle <= 1 and self.top + self.middle <= 1 + 1e-9):
-            raise InputError(f"tier cut-offs: top {self.top} and middle {self.middle} must be shares summing to ≤ 1")
+            raise InputError(f"tier cut-offs: top {self.top} and middle {self.middle} must be shares summing to ≤ 1",
+                             code="tier_cut_offs", top=self.top, middle=self.middle)
 
     @property
     def bottom(self) -> float:
@@ -604,7 +611,8 @@ def peer_stats(db: Session | Store, enterprise_id: int, assessment_id: int) -> P
         own = session.get(Organisation, enterprise_id)
         diagnosis = session.get(Assessment, assessment_id)
         if own is None or diagnosis is None or diagnosis.enterprise_id != enterprise_id:
-            raise InputError(f"assessment {assessment_id} is not a diagnosis of enterprise {enterprise_id}")
+            raise InputError(f"assessment {assessment_id} is not a diagnosis of enterprise {enterprise_id}",
+                             code="not_found", what="assessment", key=assessment_id)
         if not own.district or not own.industry:
             return None
         latest = _latest(_UNSCOPED, Filters(district=own.district, industry=own.industry),

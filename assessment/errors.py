@@ -4,11 +4,19 @@ from pathlib import Path
 
 
 class AssessmentError(Exception):
-    """Bad input from a user. ``messages`` holds one located line per problem (file, path or item, what)."""
+    """Bad input from a user. ``messages`` holds one located line per problem (file, path or item, what).
 
-    def __init__(self, messages: list[str] | str, *, code: str | None = None, **params):
+    A stable code and its parameters let the interface say the same thing in the user's language (the words are
+    ``errors.<code>`` in ui/locales/*/errors.yaml). ``problems`` holds one ``(code, params)`` per message when an
+    error lists several (a form's fields, a workbook's cells); the first one is also the error's own code.
+    """
+
+    def __init__(self, messages: list[str] | str, *, code: str | None = None,
+                 problems: list[tuple[str, dict]] | None = None, **params):
         self.messages = [messages] if isinstance(messages, str) else list(messages)
-        # A stable code and its parameters let the interface say the same thing in the user's language.
+        self.problems = list(problems or [])
+        if code is None and self.problems:
+            code, params = self.problems[0]
         self.code, self.params = code, params
         super().__init__("\n".join(self.messages))
 

@@ -31,10 +31,7 @@ class InputError(AssessmentError):
 
     def __init__(self, messages: list[str] | str, *, problems: list[tuple[str, dict]] | None = None,
                  code: str | None = None, **params):
-        self.problems = list(problems or [])
-        if code is None and self.problems:
-            code, params = self.problems[0]
-        super().__init__(messages, code=code, **params)
+        super().__init__(messages, code=code, problems=problems, **params)
 
 
 def _plain_text(value: str) -> str:
@@ -176,6 +173,13 @@ def input_error(exc: ValidationError, where: str = "", field: str = "form") -> I
     return InputError(messages, problems=problems)
 
 
+def form_problem(err: dict, field: str) -> tuple[str, dict[str, Any]]:
+    """The code and parameters of one pydantic error of the value of ``field`` checked on its own (a workbook's
+    cell against a form's rules), said like the form's own problems."""
+    _, code, params = _say(err)
+    return code, {"field": field, "path": field, **params}
+
+
 def _shown(part: Any) -> str:
     """A part of a field's path; a key a user typed is quoted when it holds invisible characters."""
     text = str(part)
@@ -217,6 +221,8 @@ def _say(err: dict) -> tuple[str, str, dict[str, Any]]:
     params: dict[str, Any] = {key: str(value) for key, value in context.items() if isinstance(value, str | int | float)
                               or key in _LIMITS}
     limit = next((context[key] for key in _LIMITS if key in context), None)
+    if isinstance(limit, float) and limit.is_integer():
+        limit = int(limit)  # a percentage's 100, not 100.0
     params["limit"] = "" if limit is None else str(limit)
     params.setdefault("expected", str(context.get("expected", "")))
     params["message"] = message

@@ -92,7 +92,7 @@ class Services:
         """The first start: create the bureau and its first admin. Refused once any user exists."""
         with self.store.write() as db:
             if db.scalar(select(func.count()).select_from(User)):
-                raise NotAllowedError("the tool is already set up; sign in instead")
+                raise NotAllowedError("the tool is already set up; sign in instead", code="already_set_up")
             bureau = checked(OrganisationInput, {"kind": "bureau", "name": bureau_name})
             org = Organisation(**bureau.model_dump())
             db.add(org)
@@ -333,9 +333,12 @@ class Services:
             a, q = self._editable(db, actor, assessment_id, expected_version)
             item = q.item_by_id.get(item_id)
             if item is None or not item.applies(a.profile):
-                raise InputError(f"item: {item_id!r} is not a requirement of {q.id} for {a.profile} manufacturing")
+                raise InputError(f"item: {item_id!r} is not a requirement of {q.id} for {a.profile} manufacturing",
+                                 code="template.not_a_requirement", item=str(item_id), questionnaire=q.id,
+                                 profile=a.profile)
             if code not in q.scale_by_code:
-                raise InputError(f"{item_id}: {code!r} is not one of {', '.join(q.scale_by_code)}")
+                raise InputError(f"{item_id}: {code!r} is not one of {', '.join(q.scale_by_code)}",
+                                 code="template.not_a_scale_code", item=item_id, value=str(code))
             note, evidence = _text(note, f"{item_id}.note"), _text(evidence, f"{item_id}.evidence")
             row = db.get(Answer, (a.id, item_id))
             before = None if row is None else {"code": row.code, "note": row.note, "evidence": row.evidence}
@@ -384,21 +387,25 @@ class Services:
                 a = _new_assessment(db, actor, org, SELF, q, None, Op.START_SELF_ASSESSMENT)
             if a.profile != profile:
                 raise InputError(f"profile: the template is for {profile} manufacturing, assessment {a.id} "
-                                 f"for {a.profile}")
+                                 f"for {a.profile}", code="template.profile_mismatch", profile=profile, id=a.id,
+                                 expected=f"{a.profile}")
             self._store_answers(db, actor, a, q, answers, facts)
             return a.id, created
 
     def _store_answers(self, db: Session, actor: Actor, a: Assessment, q: Questionnaire,
                        answers: dict[str, dict[str, Any]], profile: dict[str, Any] | None) -> None:
-        problems = []
+        problems, codes = [], []
         for item_id, answer in answers.items():
             item = q.item_by_id.get(item_id)
             if item is None or not item.applies(a.profile):
                 problems.append(f"item: {item_id!r} is not a requirement of {q.id} for {a.profile} manufacturing")
+                codes.append(("template.not_a_requirement", {"item": str(item_id), "questionnaire": q.id,
+                                                              "profile": a.profile}))
             elif answer.get("code") not in q.scale_by_code:
                 problems.append(f"{item_id}: {answer.get('code')!r} is not one of {', '.join(q.scale_by_code)}")
+                codes.append(("template.not_a_scale_code", {"item": item_id, "value": str(answer.get("code"))}))
         if problems:
-            raise InputError(problems)
+            raise InputError(problems, problems=codes)
         existing = {row.item_id: row for row in db.scalars(select(Answer).where(Answer.assessment_id == a.id))}
         stamp = now()
         for item_id, answer in answers.items():
@@ -469,7 +476,8 @@ class Services:
             a = _locked(db, project.assessment_id)
             require(db, actor, Op.UPDATE_PROJECT_STATUS, a)
             if a.status != "approved":
-                raise WorkflowError(f"project progress is recorded once the diagnosis is approved (it is {a.status})")
+                raise WorkflowError(f"project progress is recorded once the diagnosis is approved (it is {a.status})",
+                                    code="progress_before_approval", status=a.status)
             values = checked(ProjectInput, {"title": project.title, "status": status, "start_date": start_date})
             before = {"status": project.status, "start_date": _json(project.start_date)}
             project.status, project.start_date = values.status, values.start_date or project.start_date
@@ -490,7 +498,8 @@ class Services:
             if provider_id is not None:
                 provider = db.get(Organisation, provider_id)
                 if provider is None or provider.kind != "provider":
-                    raise InputError(f"provider: organisation {provider_id} is not a service provider")
+                    raise InputError(f"provider: organisation {provider_id} is not a service provider",
+                                     code="not_a_provider", key=provider_id)
             comment = _text(comment, "comment")
             projects = db.scalar(select(func.count()).select_from(Project).where(Project.assessment_id == a.id))
             facts = Facts(answered=a.answered, applicable=a.applicable, projects=projects, provider_id=provider_id,
@@ -549,7 +558,8 @@ def _new_assessment(db: Session, actor: Actor, enterprise: Organisation, kind: s
                     previous_id: int | None, op: Op) -> Assessment:
     require(db, actor, op, enterprise)
     if enterprise.kind != "enterprise":
-        raise InputError(f"organisation {enterprise.id} is not an enterprise")
+        raise InputError(f"organisation {enterprise.id} is not an enterprise", code="not_an_enterprise",
+                         key=enterprise.id)
     if kind == DIAGNOSIS:
         waiting = db.scalar(select(Assessment.id).where(Assessment.enterprise_id == enterprise.id,
                                                         Assessment.kind == DIAGNOSIS,
@@ -560,7 +570,8 @@ def _new_assessment(db: Session, actor: Actor, enterprise: Organisation, kind: s
     if previous_id is not None:
         previous = db.get(Assessment, previous_id)
         if previous is None or previous.enterprise_id != enterprise.id:
-            raise InputError(f"previous: assessment {previous_id} is not of enterprise {enterprise.id}")
+            raise InputError(f"previous: assessment {previous_id} is not of enterprise {enterprise.id}",
+                             code="not_found", what="assessment", key=previous_id)
     profile = enterprise.production_type or "discrete"
     assessment = Assessment(
         enterprise_id=enterprise.id, kind=kind, status=INITIAL[kind], questionnaire_id=q.id,
@@ -580,7 +591,7 @@ def _get(db: Session, model: type, key: int, what: str, actor: Actor | None = No
     if row is None:
         if actor is not None and actor.role not in ("bureau_admin", "operator"):
             raise NotAllowedError(f"not allowed: {what} {key}", code="not_allowed")
-        raise NotFoundError(f"no {what} {key}")
+        raise NotFoundError(f"no {what} {key}", code="not_found", what=what, key=key)
     return row
 
 
@@ -604,14 +615,16 @@ def _questionnaire_of(a: Assessment) -> Questionnaire:
     q = by_id(a.questionnaire_id)
     if (q.version, q.sha256) != (a.questionnaire_version, a.questionnaire_sha256):
         raise WorkflowError(f"assessment {a.id} was made with {a.questionnaire_id} {a.questionnaire_version}, "
-                            f"which is no longer installed (now {q.version})")
+                            f"which is no longer installed (now {q.version})", code="questionnaire_gone",
+                            id=a.id, questionnaire=a.questionnaire_id, version=a.questionnaire_version)
     return q
 
 
 def _project_values(q: Questionnaire, data: dict[str, Any]) -> dict[str, Any]:
     values = checked(ProjectInput, data)
     if values.subdomain is not None and values.subdomain not in q.domain_of:
-        raise InputError(f"subdomain: {values.subdomain!r} is not a subdomain of {q.id}")
+        raise InputError(f"subdomain: {values.subdomain!r} is not a subdomain of {q.id}",
+                         problems=[("form.unknown_choice", {"field": "subdomain"})])
     return values.model_dump()
 
 

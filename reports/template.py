@@ -36,7 +36,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from assessment import reference
 from assessment.errors import AssessmentError, QuestionnaireError
-from assessment.inputs import REVENUE_BANDS, SYSTEMS, LongText, OrganisationInput, ProfileInput
+from assessment.inputs import REVENUE_BANDS, SYSTEMS, LongText, OrganisationInput, ProfileInput, form_problem
 from assessment.questionnaire import Item, Questionnaire, by_id
 from reports.cells import BOLD, BORDER, TITLE, WRAP, header, put
 
@@ -548,18 +548,29 @@ def _write_meta(ws, q: Questionnaire, lang: str, profile: str, assessment_id: in
 
 
 class _Problems:
+    """Every problem of one file: its English line and its code (``template.*``, or a form's ``form.*``) with the
+    parameters the interface says it with in the user's language, the place (file, sheet, cell) among them."""
+
     def __init__(self, filename: str):
         self.filename = filename
         self.messages: list[str] = []
+        self.codes: list[tuple[str, dict]] = []
         self.reading = None  # the worksheet being read: a cell openpyxl cannot parse is looked for there
 
-    def add(self, what: str, sheet: str | None = None, cell: str | None = None) -> None:
+    def add(self, what: str, sheet: str | None = None, cell: str | None = None, /, *, code: str,
+            **params) -> None:
         where = f"{sheet}!{cell}: " if sheet and cell else f"{sheet}: " if sheet else ""
         self.messages.append(f"{self.filename}: {where}{what}")
+        code = code if code.startswith("form.") else f"template.{code}"
+        self.codes.append((code, {"file": self.filename, "sheet": sheet or "", "cell": cell or "",
+                                  **{key: str(value) for key, value in params.items()}}))
+
+    def error(self) -> TemplateError:
+        return TemplateError(self.messages, problems=self.codes)
 
     def raise_if_any(self) -> None:
         if self.messages:
-            raise TemplateError(self.messages)
+            raise self.error()
 
 
 def read_template(data: bytes, filename: str = "template.xlsx") -> FilledTemplate:
@@ -569,14 +580,14 @@ def read_template(data: bytes, filename: str = "template.xlsx") -> FilledTemplat
     if archive is not None:
         with archive:
             if not problems.messages and "xl/workbook.xml" not in archive.namelist():
-                problems.add("not an .xlsx workbook (the archive holds no xl/workbook.xml)")
+                problems.add("not an .xlsx workbook (the archive holds no xl/workbook.xml)", code="not_xlsx")
     problems.raise_if_any()
     if not openpyxl.DEFUSEDXML:  # a deployment error, not the user's: never parse uploads without defusedxml
         raise RuntimeError("defusedxml is not installed: uploaded workbooks are not parsed without it")
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a damaged file; the user gets one line
-        problems.add(_unreadable(exc))
+        problems.add(_unreadable(exc)[0], **_unreadable(exc)[1])
         problems.raise_if_any()
     try:
         return _read_workbook(wb, problems)
@@ -585,11 +596,13 @@ def read_template(data: bytes, filename: str = "template.xlsx") -> FilledTemplat
         # A read-only workbook parses its sheets while they are read: a damaged sheet shows up here.
         cell = _unreadable_cell(problems.reading) if problems.reading is not None else None
         if cell is not None:
-            problems.add(f"this cell cannot be read {_unreadable(exc).removeprefix('cannot be read as a workbook ')}",
-                         problems.reading.title, cell)
+            line, detail = _unreadable(exc)
+            problems.add(f"this cell cannot be read {line.removeprefix('cannot be read as a workbook ')}",
+                         problems.reading.title, cell,
+                         **(detail if detail["code"] == "xml_entities" else {**detail, "code": "cell_unreadable"}))
         else:
-            problems.add(_unreadable(exc))
-        raise TemplateError(problems.messages) from None
+            problems.add(_unreadable(exc)[0], **_unreadable(exc)[1])
+        raise problems.error() from None
     finally:
         wb.close()
 
@@ -618,50 +631,57 @@ def _unreadable_cell(ws) -> str | None:
     return None
 
 
-def _unreadable(exc: BaseException) -> str:
-    """One line saying why openpyxl could not read a workbook (it wraps the parser's error in its own)."""
+def _unreadable(exc: BaseException) -> tuple[str, dict]:
+    """One line saying why openpyxl could not read a workbook (it wraps the parser's error in its own), and its
+    code and parameters (as keywords of ``_Problems.add``)."""
     causes = [exc]
     while (cause := causes[-1].__cause__ or causes[-1].__context__) is not None and len(causes) < 10:
         causes.append(cause)
     for cause in causes:
         if type(cause).__module__.startswith("defusedxml"):
             return (f"refused: its XML declares entities or a DTD ({type(cause).__name__}), which a workbook never "
-                    "needs")
+                    "needs", {"code": "xml_entities"})
     root = causes[-1]
     detail = str(root).strip().splitlines()[0] if str(root).strip() else ""
-    return f"cannot be read as a workbook ({type(root).__name__}{': ' + _short(detail, 200) if detail else ''})"
+    reason = f"{type(root).__name__}{': ' + _short(detail, 200) if detail else ''}"
+    return f"cannot be read as a workbook ({reason})", {"code": "unreadable", "reason": reason}
 
 
-def _check_archive(data: bytes, problems: _Problems, *, what: str = "an .xlsx workbook") -> zipfile.ZipFile | None:
-    """Size, zip and ratio caps, checked on the zip directory before any member is inflated."""
+def _check_archive(data: bytes, problems: _Problems, *, kind: str = "xlsx") -> zipfile.ZipFile | None:
+    """Size, zip and ratio caps, checked on the zip directory before any member is inflated. ``kind`` is what the
+    file should be: "xlsx" (a workbook) or "zip" (an archive of them)."""
+    what = {"xlsx": "an .xlsx workbook", "zip": "a .zip archive"}[kind]
     size = len(data)
     if size > MAX_UPLOAD_BYTES:
-        problems.add(f"the file is {size:,} bytes; uploads are limited to {_mib(MAX_UPLOAD_BYTES)}")
+        problems.add(f"the file is {size:,} bytes; uploads are limited to {_mib(MAX_UPLOAD_BYTES)}",
+                     code="too_large", size=f"{size:,}", limit=_mib(MAX_UPLOAD_BYTES))
         return None
     if size == 0:
-        problems.add(f"the file is empty; expected {what}")
+        problems.add(f"the file is empty; expected {what}", code="empty", kind=kind)
         return None
     if bytes(data[:8]) == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         problems.add(f"not {what}: this is an old .xls file or a password-protected workbook; "
-                     "save it as .xlsx without a password")
+                     "save it as .xlsx without a password", code="old_xls", kind=kind)
         return None
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
-        problems.add(f"not {what} (not a readable zip archive: {exc})")
+        problems.add(f"not {what} (not a readable zip archive: {exc})", code="not_zip", kind=kind)
         return None
     total = sum(member.file_size for member in members)
     if total > MAX_UNCOMPRESSED_BYTES:
         problems.add(f"the archive would inflate to {_mib(total)} (limit {_mib(MAX_UNCOMPRESSED_BYTES)}): "
-                     "refused as a possible zip bomb")
+                     "refused as a possible zip bomb", code="zip_bomb", size=_mib(total),
+                     limit=_mib(MAX_UNCOMPRESSED_BYTES))
     for member in members:
         if member.file_size and member.file_size > MAX_RATIO * max(member.compress_size, 1):
             ratio = member.file_size / max(member.compress_size, 1)
             problems.add(f"{member.filename} inflates {ratio:,.0f}× (limit {MAX_RATIO}×): "
-                         "refused as a possible zip bomb")
+                         "refused as a possible zip bomb", code="zip_ratio", member=_short(member.filename),
+                         ratio=f"{ratio:,.0f}", limit=MAX_RATIO)
         if member.flag_bits & 0x1:
-            problems.add(f"{member.filename} is encrypted")
+            problems.add(f"{member.filename} is encrypted", code="encrypted", member=_short(member.filename))
     return archive
 
 
@@ -686,7 +706,7 @@ def _text(value: Any) -> str | None:
 def _read_workbook(wb, problems: _Problems) -> FilledTemplate:
     if META_SHEET not in wb.sheetnames:
         problems.add(f"the metadata sheet {META_SHEET} is missing: this is not an interview template exported by "
-                     "the tool, or the sheet was deleted; export a new template")
+                     "the tool, or the sheet was deleted; export a new template", code="no_meta", sheet_name=META_SHEET)
         problems.raise_if_any()
     problems.reading = wb[META_SHEET]
     meta = _read_meta(wb[META_SHEET], problems)
@@ -701,13 +721,15 @@ def _read_workbook(wb, problems: _Problems) -> FilledTemplate:
         problems.reading = wb[sheet]
         enterprise, profile_fields = _read_enterprise(wb[sheet], sheet, lang, meta["fields"], problems)
     else:
-        problems.add(f"the sheet {sheet} is missing; sheets must not be deleted or renamed")
+        problems.add(f"the sheet {sheet} is missing; sheets must not be deleted or renamed", code="no_sheet",
+                     sheet_name=sheet)
     sheet = SHEETS["requirements"][lang]
     if sheet in wb.sheetnames and q is not None:
         problems.reading = wb[sheet]
         answers = _read_requirements(wb[sheet], sheet, q, lang, profile, meta["items"], problems)
     elif sheet not in wb.sheetnames:
-        problems.add(f"the sheet {sheet} is missing; sheets must not be deleted or renamed")
+        problems.add(f"the sheet {sheet} is missing; sheets must not be deleted or renamed", code="no_sheet",
+                     sheet_name=sheet)
     problems.raise_if_any()
     return FilledTemplate(questionnaire_id=q.id, version=q.version, sha256=q.sha256, lang=lang, profile=profile,
                           assessment_id=meta["assessment_id"], enterprise=enterprise, profile_fields=profile_fields,
@@ -723,30 +745,36 @@ def _read_meta(ws, problems: _Problems) -> dict[str, Any] | None:
     raw = _MetaSheet(ws, problems)
     if raw.values.get("format", (None,))[0] != FORMAT:
         problems.add(f"not an interview template of this tool (format marker {FORMAT!r} missing); "
-                     "export a new template", META_SHEET, raw.values.get("format", (None, "B1"))[1])
+                     "export a new template", META_SHEET, raw.values.get("format", (None, "B1"))[1],
+                     code="not_template")
         return None
     missing = [key for key in META_KEYS if key not in raw.values]
     for key in missing:
-        problems.add(f"the metadata field {key} is missing; do not edit this sheet", META_SHEET)
+        problems.add(f"the metadata field {key} is missing; do not edit this sheet", META_SHEET, code="meta_missing",
+                     key=key)
     if missing:
         return None
     lang = raw.value("lang")
     if lang not in LANGS:
-        raw.problem(f"unknown language {lang!r}; expected one of {', '.join(LANGS)}", "lang")
+        raw.problem(f"unknown language {lang!r}; expected one of {', '.join(LANGS)}", "lang", code="meta_language",
+                    value=_short(str(lang)), expected=", ".join(LANGS))
         return None
     version = raw.value("format_version")
     if version != FORMAT_VERSION:
         raw.problem(f"template format version {version!r} is not {FORMAT_VERSION}; export a new template",
-                    "format_version")
+                    "format_version", code="format_version", value=_short(str(version)), expected=FORMAT_VERSION)
     assessment_id = raw.value("assessment_id")
     if assessment_id is not None and (not isinstance(assessment_id, int) or isinstance(assessment_id, bool)):
-        raw.problem(f"assessment id {assessment_id!r} is not a whole number", "assessment_id")
+        raw.problem(f"assessment id {assessment_id!r} is not a whole number", "assessment_id", code="meta_assessment",
+                    value=_short(str(assessment_id)))
     q = _meta_questionnaire(raw)
     if not raw.items:
-        problems.add("the row map of the requirements is missing; do not edit this sheet", META_SHEET)
+        problems.add("the row map of the requirements is missing; do not edit this sheet", META_SHEET,
+                     code="no_row_map")
         raw.bad = True
     for key in sorted(set(raw.fields) - set(FIELDS)):
-        problems.add(f"unknown enterprise field {key!r} in the row map", META_SHEET, raw.fields[key][1])
+        problems.add(f"unknown enterprise field {key!r} in the row map", META_SHEET, raw.fields[key][1],
+                     code="meta_field", key=_short(key))
         raw.bad = True
     if raw.bad:
         return None
@@ -771,15 +799,16 @@ class _MetaSheet:
             elif key in ("item", "field"):
                 if not isinstance(value, str) or not value.isprintable() or not isinstance(at, int) or \
                         isinstance(at, bool) or at < 1:
-                    self.problem("damaged row map entry", cell=f"C{row}")
+                    self.problem("damaged row map entry", cell=f"C{row}", code="row_map_entry")
                     continue
                 (self.items if key == "item" else self.fields)[value] = (at, f"C{row}")
 
     def value(self, key: str) -> Any:
         return self.values[key][0]
 
-    def problem(self, what: str, key: str | None = None, *, cell: str | None = None, fatal: bool = True) -> None:
-        self.problems.add(what, META_SHEET, cell or self.values[key][1])
+    def problem(self, what: str, key: str | None = None, *, cell: str | None = None, fatal: bool = True,
+                code: str, **params) -> None:
+        self.problems.add(what, META_SHEET, cell or self.values[key][1], code=code, **params)
         self.bad = self.bad or fatal
 
 
@@ -788,28 +817,32 @@ def _meta_questionnaire(raw: _MetaSheet) -> Questionnaire | None:
     try:
         q = by_id(str(raw.value("questionnaire_id")))
     except QuestionnaireError as exc:
-        raw.problem(str(exc), "questionnaire_id")
+        raw.problem(str(exc), "questionnaire_id", code="meta_questionnaire",
+                    value=_short(str(raw.value("questionnaire_id"))))
         return None
     installed = f"the installed {q.id} {q.version}"
     version = _text(raw.value("questionnaire_version"))
     if version != q.version:
         # The rows can still be checked against the installed questionnaire: every problem is listed at once.
         raw.problem(f"questionnaire version {version!r} differs from {installed}; export a new template",
-                    "questionnaire_version", fatal=False)
+                    "questionnaire_version", fatal=False, code="questionnaire_version", value=_short(str(version)),
+                    questionnaire=q.id, version=q.version)
     if raw.value("sha256") != q.sha256:
         raw.problem(f"questionnaire sha256 {_text(raw.value('sha256'))!r} differs from {installed} ({q.sha256}): "
                     "the questionnaire changed since the template was exported; export a new template", "sha256",
-                    fatal=False)
+                    fatal=False, code="questionnaire_changed", questionnaire=q.id, version=q.version)
     profile = raw.value("profile")
     if profile not in q.weight_profiles:
-        raw.problem(f"unknown profile {profile!r}; expected one of {', '.join(q.weight_profiles)}", "profile")
+        raw.problem(f"unknown profile {profile!r}; expected one of {', '.join(q.weight_profiles)}", "profile",
+                    code="meta_profile", value=_short(str(profile)))
         return q
     # The row map was written for the template's profile: items of another profile mean one of them was edited.
     applicable = {item.id for item in q.items_for(profile)}
     foreign = sorted(key for key in raw.items if key in q.item_by_id and key not in applicable)
     if foreign:
         raw.problem(f"the template's requirements include {len(foreign)} that are not for {profile} manufacturing "
-                    f"(such as {foreign[0]}): the profile was changed; export a new template", "profile")
+                    f"(such as {foreign[0]}): the profile was changed; export a new template", "profile",
+                    code="profile_changed", count=len(foreign), profile=profile, item=foreign[0])
     return q
 
 
@@ -831,12 +864,14 @@ def _read_enterprise(ws, sheet: str, lang: str, field_rows: dict[str, int],
         if _text(label) != field.label[lang]:
             shown = repr(_text(label)) if _text(label) else "an empty cell"
             problems.add(f"expected the field “{field.label[lang]}” here, found {shown}: rows of this sheet "
-                         "must not be added, deleted or moved", sheet, f"{LABEL_LETTER}{row}")
+                         "must not be added, deleted or moved", sheet, f"{LABEL_LETTER}{row}",
+                         code="field_moved" if _text(label) else "field_missing", expected=field.label[lang],
+                         found=_short(_text(label) or ""))
             continue
         try:
             value = _field_value(field, raw, number_format)
         except _CellError as exc:
-            problems.add(str(exc), sheet, f"{VALUE_LETTER}{row}")
+            problems.add(str(exc), sheet, f"{VALUE_LETTER}{row}", code=exc.code, **exc.params)
             continue
         if value is None:
             continue
@@ -853,7 +888,11 @@ def _read_enterprise(ws, sheet: str, lang: str, field_rows: dict[str, int],
 
 
 class _CellError(ValueError):
-    """What is wrong with the value of one cell."""
+    """What is wrong with the value of one cell: the English line, and its code and parameters."""
+
+    def __init__(self, message: str, code: str, /, **params):
+        super().__init__(message)
+        self.code, self.params = code, params
 
 
 def _field_value(field: EnterpriseField, raw: Any, number_format: str) -> Any:
@@ -866,7 +905,7 @@ def _field_value(field: EnterpriseField, raw: Any, number_format: str) -> Any:
         return raw
     if field.kind == "credit_code" and isinstance(raw, float):
         raise _CellError(f"{raw!r} was stored as a number and lost digits; format the cell as text and type the "
-                        "code again")
+                         "code again", "credit_code_number", value=repr(raw))
     text = _text(raw)
     if options := _options(field.kind):
         value = _lookup(field.kind).get(text.casefold())
@@ -874,7 +913,9 @@ def _field_value(field: EnterpriseField, raw: Any, number_format: str) -> Any:
             shown = ", ".join(label["zh"] for _, label in options) if field.kind != "industry" else "C13–C43"
             what = {"district": f"a district of {reference.city().zh}", "industry":
                     "an industry division of GB/T 4754-2017"}.get(field.kind, "one of the list")
-            raise _CellError(f'"{_short(text)}" is not {what}; choose one of {shown}')
+            raise _CellError(f'"{_short(text)}" is not {what}; choose one of {shown}',
+                             {"district": "not_district", "industry": "not_industry"}.get(field.kind, "not_in_list"),
+                             value=_short(text), city=reference.city().zh, options=shown)
         return value
     model, base = ((OrganisationInput, {"kind": "provider", "name": "-"}) if field.target == "enterprise"
                    else (ProfileInput, {}))
@@ -883,7 +924,8 @@ def _field_value(field: EnterpriseField, raw: Any, number_format: str) -> Any:
     except ValidationError as exc:
         errors = [err for err in exc.errors() if err["loc"][:1] == (field.key,)] or exc.errors()
         message = errors[0]["msg"].removeprefix("Value error, ")
-        raise _CellError(message if text in message else f'"{_short(text)}": {message}') from None
+        code, params = form_problem(errors[0], field.key)
+        raise _CellError(message if text in message else f'"{_short(text)}": {message}', code, **params) from None
     return getattr(checked, field.key)
 
 
@@ -895,15 +937,17 @@ def _number(field: EnterpriseField, raw: Any, number_format: str) -> float | int
         try:
             number = float(text.removesuffix("%").replace(",", "").strip())
         except ValueError:
-            raise _CellError(f'"{_short(text)}" is not a number') from None
+            raise _CellError(f'"{_short(text)}" is not a number', "not_a_number", value=_short(text)) from None
     if not math.isfinite(number):
-        raise _CellError(f'"{raw}" is not a number')
+        raise _CellError(f'"{raw}" is not a number', "not_a_number", value=_short(str(raw)))
     if field.kind == "percent":
         if not 0 <= number <= 100:
-            raise _CellError(f"{_number_text(number)} is not a percentage between 0 and 100")
+            raise _CellError(f"{_number_text(number)} is not a percentage between 0 and 100", "not_a_percentage",
+                             value=_number_text(number))
         return number
     if not number.is_integer() or not 0 <= number <= 1_000_000:
-        raise _CellError(f"{_number_text(number)} is not a whole number from 0 to 1,000,000")
+        raise _CellError(f"{_number_text(number)} is not a whole number from 0 to 1,000,000", "not_a_count",
+                         value=_number_text(number))
     return int(number)
 
 
@@ -947,8 +991,8 @@ class _Requirements:
         self.answers: dict[str, dict[str, str | None]] = {}
         self.structural = 0  # rows added, copied or re-labelled: they shift the rows below them
 
-    def add(self, what: str, column: str, row: int) -> None:
-        self.problems.add(what, self.sheet, f"{LETTER[column]}{row}")
+    def add(self, what: str, column: str, row: int, /, *, code: str, **params) -> None:
+        self.problems.add(what, self.sheet, f"{LETTER[column]}{row}", code=code, **params)
 
     def row(self, row: int, cells: dict[str, Any]) -> None:
         item_id = _text(cells["id"])
@@ -958,7 +1002,7 @@ class _Requirements:
             if filled:
                 self.structural += 1
                 self.add("an answer, note or evidence in a row without an item id; rows must not be added",
-                         filled[0], row)
+                         filled[0], row, code="row_added")
             return
         if not self.identify(row, item_id):
             return
@@ -966,31 +1010,34 @@ class _Requirements:
         if answer is not None:
             code = self.codes.get(answer.casefold())
             if code is None:
-                self.add(f'"{_short(answer)}" is not one of {self.labels}', "answer", row)
+                self.add(f'"{_short(answer)}" is not one of {self.labels}', "answer", row, code="not_an_answer",
+                         value=_short(answer), options=self.labels)
                 return
         texts = {name: self.text(cells[name], name, row) for name in ("note", "evidence")}
         if code is not None:
             self.answers[item_id] = {"code": code, **texts}
         elif texts["note"] is not None or texts["evidence"] is not None:
-            self.add(f"a note or evidence but no answer; choose one of {self.labels} or clear them", "answer", row)
+            self.add(f"a note or evidence but no answer; choose one of {self.labels} or clear them", "answer", row,
+                     code="no_answer", options=self.labels)
 
     def identify(self, row: int, item_id: str) -> bool:
         """True when the row is the first one of an item of the template."""
         if item_id in self.seen:
             self.structural += 1
             self.add(f"duplicated row: item {item_id} is already at row {self.seen[item_id]}; rows must not be "
-                     "copied or added", "id", row)
+                     "copied or added", "id", row, code="row_copied", item=item_id, first=self.seen[item_id])
             return False
         if item_id not in self.expected:
             q = self.q
             if item_id in self.applicable:
-                what = f"item {item_id} is not part of this template"
+                what, code = f"item {item_id} is not part of this template", "item_not_in_template"
             elif item_id in q.item_by_id:
-                what = f"item {item_id} is not a requirement for {self.profile} manufacturing"
+                what, code = f"item {item_id} is not a requirement for {self.profile} manufacturing", "item_of_profile"
             else:
-                what = f'unknown item id "{_short(item_id)}" (not in {q.id} {q.version})'
+                what, code = f'unknown item id "{_short(item_id)}" (not in {q.id} {q.version})', "unknown_item"
             self.structural += 1
-            self.add(f"{what}; the ID column must not be changed", "id", row)
+            self.add(f"{what}; the ID column must not be changed", "id", row, code=code, item=_short(item_id),
+                     profile=self.profile, questionnaire=q.id, version=q.version)
             return False
         self.seen[item_id] = row
         self.order.append((row, item_id))
@@ -1003,7 +1050,8 @@ class _Requirements:
         try:
             return _LONG_TEXT.validate_python(text) or None
         except ValidationError as exc:
-            self.add(exc.errors()[0]["msg"].removeprefix("Value error, "), column, row)
+            code, params = form_problem(exc.errors()[0], column)
+            self.add(exc.errors()[0]["msg"].removeprefix("Value error, "), column, row, code=code, **params)
             return None
 
 
@@ -1015,17 +1063,20 @@ def _check_row_map(order: list[tuple[int, str]], seen: dict[str, int], expected:
     for item_id, row in sorted(expected.items(), key=lambda entry: entry[1]):
         if item_id not in seen:
             problems.add(f"the row of item {item_id} (row {row} in the template) is missing: rows must not be "
-                         "deleted and the ID column must not be changed", sheet, f"{a}{row}")
+                         "deleted and the ID column must not be changed", sheet, f"{a}{row}", code="row_missing",
+                         item=item_id, row=row)
     in_order = set(_longest_increasing([expected[item_id] for _, item_id in order]))
     for row, item_id in order:
         if expected[item_id] not in in_order:
             problems.add(f"item {item_id} was moved: the template had it at row {expected[item_id]}; rows must not "
-                         "be moved or sorted", sheet, f"{a}{row}")
+                         "be moved or sorted", sheet, f"{a}{row}", code="row_moved", item=item_id,
+                         row=expected[item_id])
     if shifts and len(problems.messages) == before:
         for row, item_id in order:
             if row != expected[item_id]:
                 problems.add(f"item {item_id} is at row {row}, the template had it at row {expected[item_id]}: "
-                             "rows were added or deleted above it", sheet, f"{a}{row}")
+                             "rows were added or deleted above it", sheet, f"{a}{row}", code="row_shifted",
+                             item=item_id, row=expected[item_id])
                 break
 
 
@@ -1059,11 +1110,11 @@ def read_zip(data: bytes, filename: str) -> list[tuple[str, FilledTemplate | Tem
     """One outcome per member of a .zip: the checked template, or the TemplateError (SkippedMemberError for a member
     that is not a workbook). A zip that is itself too large, damaged or a bomb raises TemplateError."""
     problems = _Problems(filename)
-    archive = _check_archive(data, problems, what="a .zip archive")
+    archive = _check_archive(data, problems, kind="zip")
     if archive is None or problems.messages:
         if archive is not None:
             archive.close()
-        raise TemplateError(problems.messages)
+        raise problems.error()
     outcomes: list[tuple[str, FilledTemplate | TemplateError]] = []
     with archive:
         for member in archive.infolist():
@@ -1073,17 +1124,20 @@ def read_zip(data: bytes, filename: str) -> list[tuple[str, FilledTemplate | Tem
             where = f"{filename}/{name}"
             base = name.rsplit("/", 1)[-1]
             if not name.lower().endswith(".xlsx") or name.startswith("__MACOSX/") or base.startswith(("._", "~$")):
-                outcomes.append((name, SkippedMemberError(f"{where}: skipped: not an .xlsx workbook")))
+                outcomes.append((name, SkippedMemberError(f"{where}: skipped: not an .xlsx workbook",
+                                                          code="template.skipped", file=where)))
                 continue
             if member.file_size > MAX_UPLOAD_BYTES:
                 outcomes.append((name, TemplateError(
                     f"{where}: the file is {member.file_size:,} bytes; uploads are limited to "
-                    f"{_mib(MAX_UPLOAD_BYTES)}")))
+                    f"{_mib(MAX_UPLOAD_BYTES)}", code="template.too_large", file=where, sheet="", cell="",
+                    size=f"{member.file_size:,}", limit=_mib(MAX_UPLOAD_BYTES))))
                 continue
             try:
                 content = archive.read(member)
             except (zipfile.BadZipFile, RuntimeError, ValueError, OSError, EOFError) as exc:
-                outcomes.append((name, TemplateError(f"{where}: cannot be extracted ({exc})")))
+                outcomes.append((name, TemplateError(f"{where}: cannot be extracted ({exc})",
+                                                     code="template.not_extracted", file=where, sheet="", cell="")))
                 continue
             try:
                 outcomes.append((name, read_template(content, where)))

@@ -203,7 +203,7 @@ def test_a_period_that_ends_before_it_starts_is_refused_with_the_message(bureau_
     app.date_input(key="bureau_filter_since").set_value(date(2026, 1, 1))
     app.date_input(key="bureau_filter_until").set_value(date(2025, 1, 1)).run()
     assert not app.exception
-    assert app.error[0].value == "since: 2026-01-01 is after until: 2025-01-01"
+    assert app.error[0].value == "起始日期 2026-01-01 晚于截止日期 2025-01-01，请调整筛选条件。"
     assert not app.metric
 
 
@@ -330,9 +330,9 @@ def test_requests_assign_a_provider_and_create_a_request(bureau_db):
                for a, _ in services.list_assessments(world.admin, status=status, kind=DIAGNOSIS)]
     late = sum(1 for a in in_work if a.due_date is not None and a.due_date < date.today())
     assert late > 0  # the demo's diagnoses were due long ago
-    assert app.warning[0].value == f"{late} 份诊断已超过截止日期（以🔴标出，列在最前）。"
+    assert app.warning[0].value == f"{late} 份诊断已超过截止日期（以 ● 标出，列在最前）。"
     table = app.dataframe[-1].value
-    assert list(table["逾期"]) == ["🔴"] * late + [""] * (len(in_work) - late)
+    assert list(table["逾期"]) == ["●"] * late + [""] * (len(in_work) - late)
 
 
 # -- organisations --------------------------------------------------------------------------------------------------

@@ -184,7 +184,7 @@ def test_the_profile_form_shows_what_is_wrong_in_place(app_world):
     app.multiselect(key=work.key(d, "p", "systems")).set_value(["ERP", "MES"])
     app.multiselect(key=work.key(d, "p", "cloud")).set_value(["ERP"])
     button(app, "保存企业情况").click().run()
-    assert [e.value for e in app.error] == ["nc_rate: Input should be less than or equal to 100"]
+    assert [e.value for e in app.error] == ["关键工序数控化率：不能大于 100。"]  # in the user's language
     assert app.number_input(key=work.key(d, "p", "employees")).value == 320  # what was typed stays
     assert services.get_assessment(w.provider_a, d).profile is None
     app.number_input(key=work.key(d, "p", "nc_rate")).set_value(65.0)
@@ -575,7 +575,7 @@ def test_filled_templates_are_uploaded_and_imported(app_world, cmmm):
     assert not app.exception
     assert app.success[0].value == f"survey.xlsx：已导入 266 项答案到评估 #{d}"
     assert app.markdown[-1].value == "**broken.xlsx**：未导入"
-    assert app.error[0].value.startswith("broken.xlsx: ")
+    assert app.error[0].value.startswith("broken.xlsx：不是 .xlsx 工作簿")  # in the user's language
     assert services.get_assessment(w.provider_a, d).assessment.answered == 266
 
 

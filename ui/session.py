@@ -137,15 +137,47 @@ def show(error: AssessmentError) -> None:
     st.error(said(error, lang()))
 
 
+# Parameters that are codes themselves, said through the words under these keys (``status.approved``).
+SAID_PARAMS = {"action": "action", "status": "status", "field": "field", "what": "errors.what",
+               "kind": "errors.kind", "profile": "errors.profile"}
+
+
 def said(error: AssessmentError, language: str) -> str:
-    """The error in ``language``: every problem of a form (InputError.problems) or the error's own code; the
-    English messages when any of them has no words."""
+    """The error in ``language``: every problem of a form or a workbook (``error.problems``) or the error's own
+    code, each after its place when it has one (file, sheet, cell); the English messages when any of them has no
+    words."""
     texts = []
-    for code, params in getattr(error, "problems", None) or [(error.code, error.params)]:
+    for code, params in error.problems or [(error.code, error.params)]:
         template = words(language).get(f"errors.{code}") if code else None
         if not template:
             return "\n\n".join(error.messages)
-        texts.append(template.format(**{key: words(language).get(f"{key}.{value}", value)
-                                        if key in ("action", "status", "field") else value
-                                        for key, value in params.items()}))
+        values = {key: words(language).get(f"{SAID_PARAMS[key]}.{value}", value) if key in SAID_PARAMS else value
+                  for key, value in params.items()}
+        try:
+            texts.append(_place(values, language) + template.format(**values))
+        except (KeyError, IndexError):  # words that need a parameter this error lacks: its English lines
+            return "\n\n".join(error.messages)
     return "\n\n".join(texts)
+
+
+def by_field(error: AssessmentError | None, fields: tuple[str, ...]) -> dict[str, AssessmentError]:
+    """An error of a form split by the field each problem is about, so that a page shows each problem under its
+    field ("" for the rest), still said in the user's language."""
+    if error is None:
+        return {}
+    if len(error.problems) != len(error.messages):  # one refusal of the whole form
+        return {"": error}
+    grouped: dict[str, list[tuple[str, tuple[str, dict]]]] = {}
+    for message, (code, params) in zip(error.messages, error.problems, strict=True):
+        name = str(params.get("field", ""))
+        grouped.setdefault(name if name in fields else "", []).append((message, (code, params)))
+    return {name: AssessmentError([message for message, _ in pairs], problems=[problem for _, problem in pairs])
+            for name, pairs in grouped.items()}
+
+
+def _place(params: dict, language: str) -> str:
+    """Where a problem of a file is: the file, its sheet, its cell (``errors.at.*``); nothing for other errors."""
+    if not params.get("file"):
+        return ""
+    at = "cell" if params.get("cell") and params.get("sheet") else "sheet" if params.get("sheet") else "file"
+    return words(language)[f"errors.at.{at}"].format(**params)

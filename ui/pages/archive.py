@@ -9,7 +9,7 @@ import streamlit as st
 
 from assessment import reference
 from assessment.questionnaire import by_id
-from ui import bureau, session, work
+from ui import builtin, bureau, session, work
 from ui.i18n import lang, t
 
 LIMIT = 50  # enterprises listed for one search
@@ -67,7 +67,7 @@ def kind(a) -> str:
     return t(f"bureau.archive.kind_{a.kind}")
 
 
-st.dataframe(pd.DataFrame([{
+builtin.table(pd.DataFrame([{
     t("bureau.col.id"): a.id, t("bureau.archive.kind"): kind(a), t("bureau.archive.round"):
     t(f"bureau.archive.round_{a.round}"), t("bureau.col.status"): bureau.status_name(a.status),
     t("bureau.col.provider"): view.provider.name if view.provider else bureau.DASH,
@@ -80,7 +80,7 @@ st.dataframe(pd.DataFrame([{
 labels = {aid: f"#{aid} · {kind(view.assessment)} · {bureau.status_name(view.assessment.status)} · "
                f"{bureau.day(view.assessment.created_at)}" for aid, view in views.items()}
 chosen = st.selectbox(t("bureau.archive.open"), list(labels), format_func=labels.get,
-                      key=f"archive_open_{enterprise_id}")
+                      key=f"archive_open_{enterprise_id}", placeholder=builtin.choose())
 view = views[chosen]
 a = view.assessment
 q = by_id(a.questionnaire_id)
@@ -101,13 +101,13 @@ row[0].metric(t("bureau.col.level"), work.level_label(q, result.level))
 row[1].metric(t("bureau.col.score"), f"{result.score:.2f}")
 row[2].metric(t("bureau.col.provider"), view.provider.name if view.provider else bureau.DASH)
 row[3].metric(t("bureau.review.rating"), f"{view.confirmation.rating} / 5" if view.confirmation else bureau.DASH)
-st.dataframe(pd.DataFrame({
+builtin.table(pd.DataFrame({
     t("bureau.col.level"): [work.level_label(q, n) for n in range(1, len(result.level_scores) + 1)],
     t("bureau.review.level_score"): [round(x, 3) for x in result.level_scores],
     t("bureau.review.met"): [t("common.yes") if met else t("common.no") for met in result.met],
 }), hide_index=True, key=f"archive_levels_{a.id}")
 st.markdown(f"**{t('bureau.review.radar')}**")
-st.plotly_chart(work.radar(q, [(f"#{a.id}", work.maturities(result))]), key=f"archive_radar_{a.id}")
+builtin.chart(work.radar(q, [(f"#{a.id}", work.maturities(result))]), key=f"archive_radar_{a.id}")
 for review in view.reviews:
     st.write(t("bureau.review.history_row", day=bureau.day(review.decided_at),
                decision=t(f"bureau.review.decision_{review.decision}"), comment=review.comment or bureau.DASH))

@@ -7,7 +7,7 @@ import streamlit as st
 
 from assessment.errors import AssessmentError
 from assessment.questionnaire import by_id
-from ui import session, work
+from ui import builtin, session, work
 from ui.i18n import t
 
 FOLLOWED_UP = ("approved", "completed")  # a round that is over may be followed by the next one
@@ -76,7 +76,8 @@ if scored:
     names = {a.id: t("work.assessments.series", id=a.id, kind=work.kind_name(a.kind),
                      date=a.created_at.strftime("%Y-%m-%d"), level=result.level) for a, result in scored.values()}
     chosen = st.multiselect(t("work.assessments.compare"), list(names), default=list(names)[-COMPARED:],
-                            format_func=names.get, key="work_compare")
+                            format_func=names.get, key="work_compare",
+                            placeholder=builtin.choose_many())
     if chosen:
         q = by_id(scored[chosen[0]][0].questionnaire_id)
-        st.plotly_chart(work.radar(q, [(names[i], work.maturities(scored[i][1])) for i in chosen]))
+        builtin.chart(work.radar(q, [(names[i], work.maturities(scored[i][1])) for i in chosen]))

@@ -13,7 +13,7 @@ import streamlit as st
 from assessment import analytics
 from assessment.analytics import LEVELS, NATIONAL
 from assessment.questionnaire import by_id
-from ui import bureau, session
+from ui import builtin, bureau, session
 from ui.i18n import lang, t
 
 actor = bureau.page_actor("dashboard")
@@ -60,7 +60,7 @@ with tabs[0]:
                            y=[row.national[year] for row in comparison],
                            text=[bureau.percent(row.national[year]) for row in comparison])
         figure.update_layout(barmode="group", yaxis_tickformat=".0%", margin={"t": 30}, legend_orientation="h")
-        st.plotly_chart(figure, key="bureau_chart_levels")
+        builtin.chart(figure, key="bureau_chart_levels")
         st.caption(t("bureau.dash.national_source"))
 
 with tabs[1]:
@@ -75,7 +75,7 @@ with tabs[1]:
                 colorbar_title=t("bureau.dash.maturity")))
             figure.update_layout(margin={"t": 30}, yaxis_autorange="reversed",
                                  height=max(300, 40 * len(heatmap.districts) + 120))
-            st.plotly_chart(figure, key="bureau_chart_heatmap")
+            builtin.chart(figure, key="bureau_chart_heatmap")
             st.caption(t("bureau.dash.heatmap_note"))
         else:
             st.info(t("bureau.dash.no_data"))
@@ -94,7 +94,7 @@ with tabs[2]:
                 margin={"t": 30}, legend_orientation="h", xaxis_type="category",
                 yaxis={"title": t("bureau.dash.diagnoses")},
                 yaxis2={"title": t("bureau.dash.mean_level"), "overlaying": "y", "side": "right", "range": [0, 5]})
-            st.plotly_chart(figure, key="bureau_chart_trend")
+            builtin.chart(figure, key="bureau_chart_trend")
             st.caption(t("bureau.dash.trend_note"))
         else:
             st.info(t("bureau.dash.no_data"))
@@ -112,7 +112,7 @@ with tabs[3]:
                 t("bureau.prov.project_rate"): p.project_rate,
             } for p in providers])
             rates = ("composite", "on_time", "approval", "return", "project_rate")
-            st.dataframe(table, hide_index=True, key="bureau_table_providers", column_config={
+            builtin.table(table, hide_index=True, key="bureau_table_providers", column_config={
                 **{t(f"bureau.prov.{name}"): st.column_config.NumberColumn(format="percent") for name in rates},
                 t("bureau.prov.rating"): st.column_config.NumberColumn(format="%.2f"),
             })

@@ -12,7 +12,7 @@ from assessment import worklist
 from assessment.errors import AssessmentError
 from assessment.inputs import REVENUE_BANDS, SYSTEMS
 from assessment.workflow import EDITABLE
-from ui import session, work
+from ui import builtin, session, work
 from ui.i18n import lang, t
 
 actor = session.require_actor()
@@ -92,14 +92,11 @@ def profile_form() -> None:
     work.init(work.key(aid, "p", "cloud"), [name for name in SYSTEMS if systems.get(name, {}).get("cloud")])
 
     error = work.error_at(f"{aid}.profile")
-    by_field: dict[str, list[str]] = {}
-    for message in error.messages if error else []:
-        field = message.split(":", 1)[0].split(".", 1)[0].strip()
-        by_field.setdefault(field if field in (*stored, "systems") else "", []).append(message)
+    by_field = session.by_field(error, (*stored, "systems"))
 
     def problems(field: str) -> None:
         if field in by_field:
-            session.show(AssessmentError(by_field[field]))
+            session.show(by_field[field])
 
     with st.expander(t("work.profile.title"), expanded=profile is None or bool(by_field)), \
             st.form(f"work_profile_{aid}", border=False):
@@ -267,7 +264,7 @@ def requirements(aid: int) -> None:
               for code, (done, total) in counts.items()}
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     left.selectbox(t("work.interview.subdomain"), codes, key="work_sd", format_func=labels.get,
-                   on_change=lambda: show_subdomain(st.session_state["work_sd"]))
+                   on_change=lambda: show_subdomain(st.session_state["work_sd"]), placeholder=builtin.choose())
     after = codes.index(sd) + 1  # the next subdomain with a requirement left, after this one and round again
     unfinished = next((code for code in codes[after:] + codes[:after] if counts[code][0] < counts[code][1]), None)
     right.button(t("work.interview.next_unanswered"), on_click=show_subdomain, args=(unfinished,),

@@ -10,7 +10,7 @@ import streamlit as st
 
 from assessment import analytics, reference
 from assessment.analytics import Filters
-from ui import bureau, session
+from ui import builtin, bureau, session
 from ui.i18n import t
 
 LIST_LIMIT = 200
@@ -85,10 +85,10 @@ with tab_enterprises:
     search = row[0].text_input(t("bureau.org.search"), key="org_search")
     district = row[1].selectbox(t("bureau.col.district"), [None, *(d.code for d in reference.districts())],
                                 format_func=lambda c: t("bureau.filter.all") if c is None else bureau.district_name(c),
-                                key="org_list_district")
+                                key="org_list_district", placeholder=t("bureau.filter.all"))
     industry = row[2].selectbox(t("bureau.col.industry"), [None, *(i.code for i in reference.industries())],
                                 format_func=lambda c: t("bureau.filter.all") if c is None else bureau.industry_name(c),
-                                key="org_list_industry")
+                                key="org_list_industry", placeholder=t("bureau.filter.all"))
     ok, total = bureau.attempt(lambda: analytics.enterprise_count(services.store, actor,
                                                                   Filters(district=district, industry=industry)))
     if ok:
@@ -102,7 +102,7 @@ with tab_enterprises:
             if len(found) > LIST_LIMIT:
                 st.caption(t("bureau.org.first", n=len(found), limit=LIST_LIMIT))
             shown = found[:LIST_LIMIT]
-            st.dataframe(pd.DataFrame([{
+            builtin.table(pd.DataFrame([{
                 t("bureau.col.id"): e.id, t("bureau.org.name"): e.name, t("bureau.org.credit_code"): e.credit_code,
                 t("bureau.col.district"): bureau.district_name(e.district),
                 t("bureau.col.industry"): bureau.industry_name(e.industry),
@@ -131,7 +131,7 @@ with tab_enterprises:
 with tab_providers:
     ok, providers = bureau.attempt(lambda: services.list_providers(actor))
     if ok and providers:
-        st.dataframe(pd.DataFrame([{
+        builtin.table(pd.DataFrame([{
             t("bureau.col.id"): p.id, t("bureau.org.name"): p.name, t("bureau.org.contact_name"): p.contact_name,
             t("bureau.org.contact_phone"): p.contact_phone, t("bureau.org.contact_email"): p.contact_email,
         } for p in providers]), hide_index=True, key="org_provider_table")

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from assessment.workflow import DIAGNOSIS
-from ui import bureau, session
+from ui import builtin, bureau, session
 from ui.i18n import t
 
 DEFAULT_DAYS = 30  # a new assignment is due this many days ahead unless changed
@@ -31,7 +31,7 @@ provider_names = {p.id: p.name for p in providers}
 # -- requested → assign ----------------------------------------------------------------------------------------
 st.subheader(t("bureau.requests.requested", n=len(requested)))
 if requested:
-    st.dataframe(pd.DataFrame([{
+    builtin.table(pd.DataFrame([{
         t("bureau.col.id"): a.id, t("bureau.col.enterprise"): org.name,
         t("bureau.col.district"): bureau.district_name(org.district),
         t("bureau.col.industry"): bureau.industry_name(org.industry),
@@ -44,9 +44,9 @@ if requested:
     else:
         with st.form("requests_assign"):
             chosen = st.selectbox(t("bureau.requests.request"), list(labels), format_func=labels.get,
-                                  key="requests_assign_request")
+                                  key="requests_assign_request", placeholder=builtin.choose())
             provider_id = st.selectbox(t("bureau.col.provider"), list(provider_names), format_func=provider_names.get,
-                                       key="requests_assign_provider")
+                                       key="requests_assign_provider", placeholder=builtin.choose())
             due = st.date_input(t("bureau.col.due_date"), value=date.today() + timedelta(days=DEFAULT_DAYS),
                                 key="requests_assign_due")
             if st.form_submit_button(t("bureau.requests.assign"), type="primary"):
@@ -84,7 +84,7 @@ if search.strip():
         names = {e.id: f"{e.name} · {e.credit_code or bureau.DASH} · {bureau.district_name(e.district)}"
                  for e in found[:SEARCH_LIMIT]}
         enterprise_id = st.selectbox(t("bureau.col.enterprise"), list(names), format_func=names.get,
-                                     key="requests_new_enterprise")
+                                     key="requests_new_enterprise", placeholder=builtin.choose())
         if st.button(t("bureau.requests.create"), key="requests_create"):
             ok, new_id = bureau.attempt(lambda: services.request_diagnosis(actor, enterprise_id))
             if ok:
@@ -102,8 +102,8 @@ if in_work:
         st.warning(t("bureau.requests.overdue_count", n=len(overdue)))
     rows = sorted(in_work, key=lambda pair: (pair[0].due_date is None, pair[0].due_date or today, pair[0].id))
     late_column = t("bureau.requests.days_late")
-    st.dataframe(pd.DataFrame([{  # overdue first (earliest due date first), marked in the first column
-        t("bureau.requests.overdue"): "🔴" if a.due_date is not None and a.due_date < today else "",
+    builtin.table(pd.DataFrame([{  # overdue first (earliest due date first), marked in the first column
+        t("bureau.requests.overdue"): "●" if a.due_date is not None and a.due_date < today else "",
         t("bureau.col.id"): a.id, t("bureau.col.enterprise"): org.name,
         t("bureau.col.provider"): provider_names.get(a.provider_id, bureau.DASH),
         t("bureau.col.status"): bureau.status_name(a.status), t("bureau.col.due_date"): bureau.day(a.due_date),

@@ -12,7 +12,7 @@ import streamlit as st
 from assessment.inputs import PRIORITIES, PROJECT_STATUSES
 from assessment.plan import improvement_plan
 from assessment.workflow import DIAGNOSIS
-from ui import session, work
+from ui import builtin, session, work
 from ui.confirm import asked
 from ui.i18n import lang, t
 
@@ -47,14 +47,14 @@ score_column.metric(t("work.results.score"), f"{result.score:.2f}")
 done_column.metric(t("work.results.completeness"), f"{result.completeness.answered}/{result.completeness.applicable}")
 
 yes, no = t("work.results.met"), t("work.results.not_met")
-st.dataframe(pd.DataFrame({
+builtin.table(pd.DataFrame({
     t("work.results.level_column"): [work.level_label(q, n) for n in range(1, len(result.level_scores) + 1)],
     t("work.results.x_column"): [f"X{n} = {x:.3f}" for n, x in enumerate(result.level_scores, start=1)],
     t("work.results.met_column"): [yes if met else no for met in result.met],
 }), hide_index=True)
 
 st.subheader(t("work.results.radar"))
-st.plotly_chart(work.radar(q, [(t("work.results.maturity"), work.maturities(result))]))
+builtin.chart(work.radar(q, [(t("work.results.maturity"), work.maturities(result))]))
 
 
 # -- improvement plan and gaps -----------------------------------------------------------------------------------
@@ -70,7 +70,7 @@ else:
     if not plan.reachable:
         st.warning(t("work.results.unreachable"))
     if plan.steps:
-        st.dataframe(pd.DataFrame({
+        builtin.table(pd.DataFrame({
             t("work.results.item"): [step.item for step in plan.steps],
             t("work.results.subdomain"): [work.subdomain_name(q, step.subdomain) for step in plan.steps],
             t("work.results.level_column"): [step.level for step in plan.steps],
@@ -80,7 +80,7 @@ else:
         }), hide_index=True)
         st.caption(work.gain_explained(q))
     st.subheader(t("work.results.gaps"))
-    st.dataframe(pd.DataFrame({
+    builtin.table(pd.DataFrame({
         t("work.results.subdomain"): [work.subdomain_name(q, gap.subdomain) for gap in plan.gaps],
         t("work.results.maturity"): [round(gap.maturity, 2) for gap in plan.gaps],
         t("work.results.target"): [gap.target for gap in plan.gaps],
@@ -151,7 +151,7 @@ def project_form(prefix: str, project=None) -> None:
                      key=work.key(aid, prefix, "target_level"), format_func=lambda n: work.level_label(q, n),
                      placeholder=t("work.choose"))
     right.selectbox(t("work.project.priority"), PRIORITIES, key=work.key(aid, prefix, "priority"),
-                    format_func=lambda p: t(f"work.priority.{p}"))
+                    format_func=lambda p: t(f"work.priority.{p}"), placeholder=builtin.choose())
     st.number_input(t("work.project.investment"), value=None, step=1.0, format="%.2f",
                     key=work.key(aid, prefix, "investment"))
     st.text_area(t("work.project.expected_benefit"), key=work.key(aid, prefix, "expected_benefit"), height=68)
@@ -160,7 +160,7 @@ def project_form(prefix: str, project=None) -> None:
 st.subheader(t("work.results.projects"))
 work.saved_notice(aid)
 if view.projects:
-    st.dataframe(pd.DataFrame({
+    builtin.table(pd.DataFrame({
         t("work.project.title"): [p.title for p in view.projects],
         t("work.project.subdomain"): [work.subdomain_name(q, p.subdomain) for p in view.projects],
         t("work.project.target_level"): [work.level_label(q, p.target_level) for p in view.projects],
@@ -202,7 +202,7 @@ if track and view.projects:
             st.markdown(t("work.project.heading", title=work.plain(project.title)))
             left, right = st.columns(2)
             left.selectbox(t("work.project.status"), PROJECT_STATUSES, key=work.key(aid, prefix, "status"),
-                           format_func=lambda s: t(f"work.project_status.{s}"))
+                           format_func=lambda s: t(f"work.project_status.{s}"), placeholder=builtin.choose())
             right.date_input(t("work.project.start_date"), value=None, key=work.key(aid, prefix, "start_date"))
             st.form_submit_button(t("work.project.save_progress"), on_click=set_status, args=(project.id,))
         work.show_error(f"{aid}.s{project.id}")

@@ -7,7 +7,7 @@ import streamlit as st
 
 from assessment.questionnaire import by_id
 from assessment.workflow import DIAGNOSIS
-from ui import bureau, confirm, session, work
+from ui import builtin, bureau, confirm, session, work
 from ui.i18n import lang, t
 
 actor = bureau.page_actor("review")
@@ -35,12 +35,12 @@ def queue_table(rows, stamp: str) -> pd.DataFrame:
 
 st.subheader(t("bureau.review.queue", n=len(confirmed)))
 if confirmed:
-    st.dataframe(queue_table(confirmed, "confirmed_at"), hide_index=True, key="review_queue_table")
+    builtin.table(queue_table(confirmed, "confirmed_at"), hide_index=True, key="review_queue_table")
 else:
     st.info(t("bureau.review.queue_empty"))
 with st.expander(t("bureau.review.waiting", n=len(waiting))):
     if waiting:
-        st.dataframe(queue_table(waiting, "submitted_at"), hide_index=True, key="review_waiting_table")
+        builtin.table(queue_table(waiting, "submitted_at"), hide_index=True, key="review_waiting_table")
     else:
         st.caption(t("bureau.review.waiting_empty"))
 
@@ -82,12 +82,12 @@ tab_scores, tab_answers, tab_projects, tab_history = st.tabs(
     [t("bureau.review.tab_scores"), t("bureau.review.tab_answers"), t("bureau.review.tab_projects"),
      t("bureau.review.tab_history")])
 with tab_scores:
-    st.dataframe(pd.DataFrame([{
+    builtin.table(pd.DataFrame([{
         t("bureau.col.level"): bureau.level_name(n), t("bureau.review.level_score"): x,
         t("bureau.review.met"): t("common.yes") if met else t("common.no"),
     } for n, x, met in zip(range(1, 6), result.get("level_scores", []), result.get("met", []), strict=False)]),
         hide_index=True, column_config={t("bureau.review.level_score"): st.column_config.NumberColumn(format="%.3f")})
-    st.dataframe(pd.DataFrame([{
+    builtin.table(pd.DataFrame([{
         t("bureau.review.subdomain"): f"{code} {q.node_names[code](lang())}",
         t("bureau.review.domain"): q.node_names[q.domain_of[code]](lang()),
         t("bureau.review.maturity"): sub["maturity"],
@@ -95,7 +95,7 @@ with tab_scores:
         hide_index=True, column_config={t("bureau.review.maturity"): st.column_config.ProgressColumn(
             min_value=0, max_value=5, format="%.2f")})
     st.markdown(f"**{t('bureau.review.radar')}**")
-    st.plotly_chart(work.radar(q, [(t("bureau.review.heading", id=a.id, enterprise=view.enterprise.name),
+    builtin.chart(work.radar(q, [(t("bureau.review.heading", id=a.id, enterprise=view.enterprise.name),
                                     work.maturities(work.result_of(view, q)))]), key="review_radar")
 
 with tab_answers:
@@ -106,7 +106,7 @@ with tab_answers:
             continue
         answered = sum(item.id in view.answers for item in own)
         with st.expander(f"{subdomain.code} {subdomain.name(lang())} · {answered}/{len(own)}"):
-            st.dataframe(pd.DataFrame([{
+            builtin.table(pd.DataFrame([{
                 t("bureau.review.item"): item.id, t("bureau.col.level"): item.level,
                 t("bureau.review.requirement"): item.text(lang()),
                 t("bureau.review.answer"): (q.scale_by_code[view.answers[item.id].code].label(lang())
@@ -117,7 +117,7 @@ with tab_answers:
 
 with tab_projects:
     if view.projects:
-        st.dataframe(pd.DataFrame([{
+        builtin.table(pd.DataFrame([{
             t("bureau.review.project"): p.title,
             t("bureau.review.subdomain"): f"{p.subdomain} {q.node_names[p.subdomain](lang())}"
             if p.subdomain in q.node_names else bureau.DASH,

@@ -7,7 +7,7 @@ import streamlit as st
 
 from assessment import reference
 from assessment.accounts import MIN_PASSWORD_LENGTH, ROLE_ORGANISATION, ROLES
-from ui import bureau, confirm, session
+from ui import builtin, bureau, confirm, session
 from ui.i18n import t
 
 SEARCH_LIMIT = 50
@@ -35,7 +35,7 @@ def organisation_names(organisation_ids: set[int]) -> dict[int, str]:
 
 
 org_names = organisation_names({u.organisation_id for u in users if u.organisation_id is not None})
-st.dataframe(pd.DataFrame([{
+builtin.table(pd.DataFrame([{
     t("bureau.users.username"): u.username, t("bureau.users.display_name"): u.display_name,
     t("bureau.users.role"): t(f"role.{u.role}"),
     t("bureau.users.organisation"): org_names.get(u.organisation_id, bureau.DASH),
@@ -50,7 +50,8 @@ st.subheader(t("bureau.users.new"))
 left, right = st.columns(2)
 username = left.text_input(t("bureau.users.username"), key="users_new_username")
 display_name = right.text_input(t("bureau.users.display_name"), key="users_new_display_name")
-role = left.selectbox(t("bureau.users.role"), ROLES, format_func=lambda r: t(f"role.{r}"), key="users_new_role")
+role = left.selectbox(t("bureau.users.role"), ROLES, format_func=lambda r: t(f"role.{r}"), key="users_new_role",
+                      placeholder=builtin.choose())
 organisation_id = None
 districts = None
 with right:
@@ -75,7 +76,7 @@ with right:
 if role == "bureau_analyst":
     chosen = st.multiselect(t("bureau.users.districts"), [d.code for d in reference.districts()],
                             format_func=bureau.district_name, key="users_new_districts",
-                            help=t("bureau.users.districts_help"))
+                            help=t("bureau.users.districts_help"), placeholder=builtin.choose_many())
     districts = chosen or None
 left, right = st.columns(2)
 password = left.text_input(t("bureau.users.password"), type="password", key="users_new_password")
