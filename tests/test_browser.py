@@ -133,6 +133,8 @@ def test_a_diagnosis_from_the_interview_to_the_report(page: Page, browser, strea
     shot(bureau, "review")
     bureau.get_by_role("button", name="通过", exact=True).click()
     ready(bureau)
+    bureau.get_by_role("button", name="确认通过").click()  # asked once more
+    ready(bureau)
     expect(bureau.get_by_text(f"诊断 #{d} 已通过。")).to_be_visible(timeout=30_000)
     assert services.get_assessment(w.admin, d).assessment.status == "approved"
     page.goto(f"{server.url}/files?assessment={d}")
