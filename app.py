@@ -17,6 +17,7 @@ chrome.sidebar()
 # st.switch_page) raises exceptions that are not AssessmentErrors, so it passes through untouched.
 try:
     current = session.actor()
+    chrome.signed_in(current)
     st.navigation(navigation.pages_for(current, session.services().needs_setup())).run()
 except AssessmentError as error:
     session.show(error)

@@ -54,6 +54,8 @@ def test_setup_sign_in_and_language(page: Page, streamlit_app):
     page.reload()  # the sign-in lives in the database, the browser keeps its token
     ready(page)
     expect(page.get_by_role("heading", name="统计总览")).to_be_visible(timeout=30_000)
+    # Who is signed in shows from the first run after the reload (the sign-in picked up from the cookie).
+    expect(page.locator("[data-testid=stSidebar]").get_by_text("chief（主管部门管理员）")).to_be_visible()
     page.get_by_text("English").click()
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible(timeout=30_000)
     shot(page, "dashboard-en")
