@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -110,6 +111,8 @@ def measure(url: str, out: str | None = None, python_heap: bool = False) -> list
     if heap is not None:
         rows.append(row("bureau.heap", "its peak Python allocations (tracemalloc)", f"{heap:.1f} MB", size=size))
     rows.append(row("bureau.file", "its file size", f"{path.stat().st_size / 1e6:.1f} MB", size=size))
+    if not out:
+        shutil.rmtree(path.parent, ignore_errors=True)
     return rows
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -44,6 +45,13 @@ def timed_reruns(app: AppTest, change, repeats: int) -> list[float]:
 
 def measure(repeats: int = 30) -> list[dict]:
     work = Path(tempfile.mkdtemp(prefix="bench-interview-"))
+    try:
+        return _measure(work, repeats)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # nothing left behind, whatever happened
+
+
+def _measure(work: Path, repeats: int) -> list[dict]:
     url = f"sqlite:///{work / 'bench.db'}"
     os.environ["ASSESSMENT_DB_URL"] = url
     store = Store(url)

@@ -13,6 +13,7 @@ import reads and checks a filled offline template.
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import subprocess
 import sys
@@ -51,6 +52,13 @@ def median_seconds(run, repeats: int = REPEATS) -> float:
 
 def measure(url: str, reports: int = CAMPAIGN) -> list[dict]:
     work = Path(tempfile.mkdtemp(prefix="bench-reports-"))
+    try:
+        return _measure(url, reports, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # nothing left behind, whatever happened
+
+
+def _measure(url: str, reports: int, work: Path) -> list[dict]:
     store = Store(url, migrate=False)
     approved = Services(store).list_assessments(Actor.operator(), status="approved")
     if len(approved) < reports:
