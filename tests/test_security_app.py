@@ -162,7 +162,7 @@ def test_an_idle_sign_in_expires_and_signing_out_ends_the_token(app_world):
     sign_in(app, "provider_a", PASSWORD)
     token = app.session_state["token"]
     app.switch_page("ui/pages/account.py").run()
-    app.button[0].click().run()
+    app.button(key="account_sign_out").click().run()
     assert "actor" not in app.session_state
     assert sessions(services) == 0
     assert accounts.resume_session(services.store, token, session.SESSION_TIMEOUT) is None

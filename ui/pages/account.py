@@ -37,6 +37,6 @@ if submitted:
             st.session_state["account_flash"] = t("account.changed")
             st.rerun()
 
-if st.button(t("account.sign_out")):
+if st.button(t("account.sign_out"), key="account_sign_out"):
     session.sign_out()
     st.rerun()
