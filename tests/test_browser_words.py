@@ -55,6 +55,9 @@ DATA = [
     r"\b[A-Z]{2}\b",  # domain and subdomain codes: DA, OS
     r"[\w.-]+\.(xlsx|zip|csv|parquet|txt)\b", r"\.(xlsx|xls|zip)\b",  # file names, file types
     r"\b(ERP|MES|PLM|SCADA|WMS|QMS|EMS|APS|CRM|SRM|OA)\b",  # information systems, by their names
+    # Technical terms inside the questionnaire's Chinese texts (which requirements a page shows varies): acronyms
+    # such as TMS, AGV, 5G, and the few others it uses.
+    r"\b[A-Z0-9]*[A-Z][A-Z0-9]+\b", r"\b(Modbus|QoS)\b",
     r"\b(Excel|Parquet|CSV|XLSX|ZIP|PNG)\b", r"\b\d+(\.\d+)?\s?(MB|KB|B)\b",  # products, formats, sizes
     r"\bEnglish\b", r"语言 / Language",  # the language switch: a way back for one who cannot read the page
     r"\b(admin|analyst|provider_[ab]|enterprise_[12])\b",  # the world's user names
@@ -78,6 +81,7 @@ def english(texts: list[str]) -> list[str]:
 def test_the_word_check_finds_english_and_passes_data():
     assert english(["Drag and drop files here", "10MB per file • XLSX, ZIP", "yyyy/mm/dd", "None"]) == [
         "Drag and drop files here", "10MB per file • XLSX, ZIP", "yyyy/mm/dd", "None"]
+    assert english(["明确运输管理系统（TMS）、5G 与 AGV 的建设目标"]) == []
     assert english(["DA.2.1 · 1级", "统一社会信用代码 91320500000000001W", "GB/T 39116-2020", "report-1.xlsx",
                     "ERP", "English", "10 MB", "provider_a", "通过OA、ERP等系统", "下载图片（PNG）"]) == []
 
