@@ -461,8 +461,12 @@ def radar(q: Questionnaire, series: Iterable[tuple[str, dict[str, float]]]) -> g
         values = [round(maturities.get(code, 0.0), 2) for code in order]
         figure.add_trace(graph_objects.Scatterpolar(r=[*values, values[0]], theta=[*theta, theta[0]], name=name,
                                                     fill="toself", opacity=0.6))
-    figure.update_layout(polar={"radialaxis": {"range": [0, 5], "dtick": 1}}, showlegend=True,
-                         margin={"l": 40, "r": 40, "t": 30, "b": 30}, height=480)
+    # The legend goes below and the sides keep room for the subdomain names: on a phone a legend at the right
+    # pushed the names on the left out of the picture.
+    figure.update_layout(polar={"radialaxis": {"range": [0, 5], "dtick": 1}, "angularaxis": {"tickfont": {"size": 11}}},
+                         showlegend=True,
+                         legend={"orientation": "h", "x": 0.5, "xanchor": "center", "y": -0.05, "yanchor": "top"},
+                         margin={"l": 90, "r": 90, "t": 30, "b": 30}, height=520)
     return figure
 
 
