@@ -37,7 +37,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from assessment import reference
 from assessment.errors import AssessmentError, QuestionnaireError
 from assessment.inputs import REVENUE_BANDS, SYSTEMS, LongText, OrganisationInput, ProfileInput, form_problem
-from assessment.questionnaire import Item, Questionnaire, by_id
+from assessment.questionnaire import Item, Questionnaire, by_id, load_cached, questionnaire_files
 from reports.cells import BOLD, BORDER, TITLE, WRAP, header, put
 
 FORMAT = "smart-factory-interview-template"
@@ -48,6 +48,13 @@ LANGS = ("zh", "en")
 MAX_UPLOAD_BYTES = int(float(os.environ.get("ASSESSMENT_MAX_UPLOAD_MB", "10")) * 1024 * 1024)
 MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024  # all members of one zip together, as declared in its directory
 MAX_RATIO = 100  # uncompressed ÷ compressed size of any one member
+# How far a sheet of a filled template may reach. The tool writes a row per requirement or enterprise field plus
+# headings; a user may add some rows and columns, never thousands. A sheet declaring more is refused at once, and
+# reading never goes further: openpyxl fills every missing row up to the last one named, so a single empty row
+# numbered 2,000,000,000 in a small file would otherwise keep the server reading for an hour. (A requirement
+# moved beyond the limit is then reported missing, as any other.)
+SPARE_ROWS = 1000
+MAX_COLUMNS = 50
 
 META_SHEET = "_meta"  # the same name in both languages: it is how a template is recognised
 LISTS_SHEET = "_lists"  # drop-down lists too long for an inline list
@@ -703,13 +710,33 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
+def row_limit() -> int:
+    """The most rows any sheet of a template of an installed questionnaire can need, with room for additions."""
+    largest = max((len(load_cached(path).items) for path in questionnaire_files()), default=0)
+    return len(META_KEYS) + largest + len(FIELDS) + SPARE_ROWS
+
+
+def _within_limits(wb, problems: _Problems, limit: int) -> None:
+    """Refuse, before reading anything, a sheet whose declared size is beyond what a template can need."""
+    for ws in wb.worksheets:
+        rows, columns = ws.max_row or 0, ws.max_column or 0
+        if rows > limit or columns > MAX_COLUMNS:
+            problems.add(f"the sheet reaches row {rows:,} and column {columns:,}; a template needs at most {limit:,} "
+                         f"rows and {MAX_COLUMNS} columns: delete what lies beyond, or export a new template",
+                         _short(ws.title), code="sheet_too_large", rows=f"{rows:,}", columns=f"{columns:,}",
+                         row_limit=f"{limit:,}", column_limit=MAX_COLUMNS)
+    problems.raise_if_any()
+
+
 def _read_workbook(wb, problems: _Problems) -> FilledTemplate:
+    limit = row_limit()
+    _within_limits(wb, problems, limit)
     if META_SHEET not in wb.sheetnames:
         problems.add(f"the metadata sheet {META_SHEET} is missing: this is not an interview template exported by "
                      "the tool, or the sheet was deleted; export a new template", code="no_meta", sheet_name=META_SHEET)
         problems.raise_if_any()
     problems.reading = wb[META_SHEET]
-    meta = _read_meta(wb[META_SHEET], problems)
+    meta = _read_meta(wb[META_SHEET], problems, limit)
     if meta is None:
         problems.raise_if_any()
     q, lang, profile = meta["questionnaire"], meta["lang"], meta["profile"]
@@ -719,14 +746,14 @@ def _read_workbook(wb, problems: _Problems) -> FilledTemplate:
     sheet = SHEETS["enterprise"][lang]
     if sheet in wb.sheetnames:
         problems.reading = wb[sheet]
-        enterprise, profile_fields = _read_enterprise(wb[sheet], sheet, lang, meta["fields"], problems)
+        enterprise, profile_fields = _read_enterprise(wb[sheet], sheet, lang, meta["fields"], problems, limit)
     else:
         problems.add(f"the sheet {sheet} is missing; sheets must not be deleted or renamed", code="no_sheet",
                      sheet_name=sheet)
     sheet = SHEETS["requirements"][lang]
     if sheet in wb.sheetnames and q is not None:
         problems.reading = wb[sheet]
-        answers = _read_requirements(wb[sheet], sheet, q, lang, profile, meta["items"], problems)
+        answers = _read_requirements(wb[sheet], sheet, q, lang, profile, meta["items"], problems, limit)
     elif sheet not in wb.sheetnames:
         problems.add(f"the sheet {sheet} is missing; sheets must not be deleted or renamed", code="no_sheet",
                      sheet_name=sheet)
@@ -740,9 +767,9 @@ META_KEYS = ("format", "format_version", "questionnaire_id", "questionnaire_vers
              "assessment_id")
 
 
-def _read_meta(ws, problems: _Problems) -> dict[str, Any] | None:
+def _read_meta(ws, problems: _Problems, limit: int) -> dict[str, Any] | None:
     """The metadata, checked against the installed questionnaire; None when it cannot be used at all."""
-    raw = _MetaSheet(ws, problems)
+    raw = _MetaSheet(ws, problems, limit)
     if raw.values.get("format", (None,))[0] != FORMAT:
         problems.add(f"not an interview template of this tool (format marker {FORMAT!r} missing); "
                      "export a new template", META_SHEET, raw.values.get("format", (None, "B1"))[1],
@@ -786,13 +813,13 @@ def _read_meta(ws, problems: _Problems) -> dict[str, Any] | None:
 class _MetaSheet:
     """The raw entries of the metadata sheet, each with its cell."""
 
-    def __init__(self, ws, problems: _Problems):
+    def __init__(self, ws, problems: _Problems, limit: int):
         self.problems = problems
         self.values: dict[str, tuple[Any, str]] = {}
         self.items: dict[str, tuple[int, str]] = {}
         self.fields: dict[str, tuple[int, str]] = {}
         self.bad = False  # a problem that makes the rest unreadable
-        for row, cells in enumerate(ws.iter_rows(min_col=1, max_col=3, values_only=True), start=1):
+        for row, cells in enumerate(ws.iter_rows(min_col=1, max_col=3, max_row=limit, values_only=True), start=1):
             key, value, at = (*cells, None, None, None)[:3]
             if key in META_KEYS:
                 self.values[key] = (value, f"B{row}")
@@ -847,9 +874,9 @@ def _meta_questionnaire(raw: _MetaSheet) -> Questionnaire | None:
 
 
 def _read_enterprise(ws, sheet: str, lang: str, field_rows: dict[str, int],
-                     problems: _Problems) -> tuple[dict[str, Any], dict[str, Any]]:
+                     problems: _Problems, limit: int) -> tuple[dict[str, Any], dict[str, Any]]:
     cells: dict[int, tuple[Any, Any, str]] = {}
-    for row in ws.iter_rows(min_col=LABEL_COLUMN, max_col=VALUE_COLUMN):
+    for row in ws.iter_rows(min_col=LABEL_COLUMN, max_col=VALUE_COLUMN, max_row=limit):
         label, value = (*row, None, None)[:2]
         if label is None or not hasattr(label, "row"):
             continue
@@ -966,10 +993,10 @@ _LONG_TEXT = TypeAdapter(LongText)
 
 
 def _read_requirements(ws, sheet: str, q: Questionnaire, lang: str, profile: str, expected: dict[str, int],
-                       problems: _Problems) -> dict[str, dict[str, str | None]]:
+                       problems: _Problems, limit: int) -> dict[str, dict[str, str | None]]:
     reader = _Requirements(sheet, q, lang, profile, expected, problems)
     count = len(COLUMNS)
-    rows = ws.iter_rows(min_row=HEADER_ROW + 1, max_col=count, values_only=True)
+    rows = ws.iter_rows(min_row=HEADER_ROW + 1, max_col=count, max_row=limit, values_only=True)
     for row, cells in enumerate(rows, start=HEADER_ROW + 1):
         reader.row(row, dict(zip(COLUMNS, (*cells, *(None,) * count), strict=False)))
     _check_row_map(reader.order, reader.seen, expected, sheet, problems, shifts=not reader.structural)

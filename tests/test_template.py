@@ -2,6 +2,8 @@
 its located messages; user text never becomes a formula; the workbook opens in LibreOffice."""
 
 import io
+import re
+import threading
 import zipfile
 from functools import cache
 
@@ -26,6 +28,7 @@ from reports.template import (
     build_template,
     read_template,
     read_zip,
+    row_limit,
 )
 from tests import libreoffice
 from tests.conftest import credit_code, missing
@@ -489,3 +492,72 @@ def test_the_template_opens_in_libreoffice(tmp_path):
     filled = read_template(saved.read_bytes(), saved.name)
     assert filled.answers == {"OS.1.1": {"code": "mostly", "note": "=1+1", "evidence": None}}
     assert filled.enterprise["credit_code"] == ENTERPRISE["credit_code"]
+
+
+# --- a sheet reaching far: refused at once, never walked ------------------------------------------------------
+
+FAR_ROW = 2_000_000_000
+
+
+@cache
+def filled_template() -> bytes:
+    """A template with the enterprise and some answers filled in: what must read back the same."""
+    answers = {"OS.1.1": {"code": "full", "note": "制度齐全", "evidence": None},
+               "DA.2.1": {"code": "partly", "note": None, "evidence": "系统截图"}}
+    return build_template(CMMM, lang="zh", enterprise=ENTERPRISE, answers=answers, assessment_id=42)
+
+
+def far_reaching(data: bytes, *, dimension: str | None) -> bytes:
+    """Every worksheet of ``data`` with one empty row numbered two billion added; its declared dimension set to
+    ``dimension`` (e.g. "A1:I2000000000") or, with None, removed (openpyxl then reads to the last row named)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    members = {}
+    for info in source.infolist():
+        content = source.read(info)
+        if info.filename.startswith("xl/worksheets/sheet"):
+            content = content.replace(b"</sheetData>", f'<row r="{FAR_ROW}"/></sheetData>'.encode())
+            content = re.sub(rb"<dimension [^>]*/>", f'<dimension ref="{dimension}"/>'.encode() if dimension else b"",
+                             content)
+        members[info.filename] = content
+    return zipped(members)
+
+
+def read_within(seconds: int, data: bytes) -> FilledTemplate:
+    """``read_template`` that must end at all (unbounded, such a file took about 85 minutes): a guard, not a
+    measurement. The read runs in a thread; one still running after ``seconds`` fails the test."""
+    outcome: dict = {}
+
+    def read() -> None:
+        try:
+            outcome["read"] = read_template(data, FILE)
+        except TemplateError as error:
+            outcome["refused"] = error
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(seconds)
+    assert not reader.is_alive(), f"still reading after {seconds} s"
+    if "refused" in outcome:
+        raise outcome["refused"]
+    return outcome["read"]
+
+
+def test_a_sheet_declaring_rows_beyond_any_template_is_refused_before_it_is_read():
+    data = far_reaching(filled_template(), dimension=f"A1:I{FAR_ROW}")
+    with pytest.raises(TemplateError) as caught:
+        read_within(60, data)
+    sheets = openpyxl.load_workbook(io.BytesIO(filled_template()), read_only=True).sheetnames
+    assert len(caught.value.messages) == len(sheets)  # every sheet, each named
+    assert [params["sheet"] for _, params in caught.value.problems] == sheets
+    assert {code for code, _ in caught.value.problems} == {"template.sheet_too_large"}
+    requirements = caught.value.messages[sheets.index(SHEET["zh"])]
+    assert requirements == (f"{FILE}: {SHEET['zh']}: the sheet reaches row {FAR_ROW:,} and column 9; a template needs "
+                            f"at most {row_limit():,} rows and 50 columns: delete what lies beyond, or export a new "
+                            "template")
+
+
+def test_a_far_row_in_a_sheet_without_a_declared_size_is_never_walked_to():
+    original = read_template(filled_template(), FILE)
+    read = read_within(60, far_reaching(filled_template(), dimension=None))
+    assert read.answers == original.answers
+    assert (read.enterprise, read.profile_fields) == (original.enterprise, original.profile_fields)
