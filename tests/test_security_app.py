@@ -197,3 +197,44 @@ def test_a_user_deactivated_while_signed_in_is_signed_out_at_the_next_run(app_wo
         assert "actor" not in app.session_state
         assert [title.value for title in app.title] == ["登录"]
         assert not app.main.radio
+
+
+# --- user text is shown as typed, never as Markdown -------------------------------------------------------------
+
+LURE = "![logo](http://evil.example/p.png) [请重新登录](http://evil.example/login)"
+
+
+def no_markdown(shown: str) -> None:
+    """``LURE`` shown as typed: its brackets escaped, so neither the image nor the link is drawn."""
+    for markup in ("![logo](", "[请重新登录]("):
+        assert markup not in shown, shown
+    for escaped in (r"!\[logo\]", r"\[请重新登录\]"):
+        assert escaped in shown, shown
+
+
+def test_an_address_naming_no_assessment_is_quoted_not_rendered(app_world):
+    _, w = app_world
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.session_state["actor"] = w.provider_a
+    app.run()
+    app.switch_page("ui/pages/interview.py")
+    app.query_params[work.PARAM] = "[请重新登录](http://evil.example/login)"
+    app.run()
+    assert not app.exception
+    [error] = [e.value for e in app.error]
+    assert "[请重新登录](" not in error, error
+    assert r"\[请重新登录\]" in error, error
+
+
+def test_an_enterprises_comment_reaches_the_reviewer_as_typed(app_world):
+    services, w = app_world
+    version = services.get_assessment(w.admin, w.submitted_1).assessment.version
+    services.move(w.enterprise_1, w.submitted_1, "confirm", expected_version=version, rating=3, comment=LURE)
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.session_state["actor"] = w.admin
+    app.run()
+    app.switch_page("ui/pages/review.py").run()
+    app.selectbox(key="review_open").set_value(w.submitted_1).run()
+    assert not app.exception
+    [shown] = [info.value for info in app.info if "evil.example" in info.value]
+    no_markdown(shown)

@@ -65,7 +65,7 @@ def requested_id() -> int | None:
             st.query_params[PARAM] = str(remembered)
         return remembered
     if not raw.isdigit():
-        st.error(t("work.bad_param", value=raw))
+        st.error(t("work.bad_param", value=plain(raw[:40])))  # the address is anyone's text: never Markdown
         st.stop()
     return int(raw)
 

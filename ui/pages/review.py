@@ -70,7 +70,7 @@ st.caption(t("bureau.review.facts", district=bureau.district_name(view.enterpris
              diagnosticians=bureau.listed(view.diagnosticians) or bureau.DASH,
              submitted=bureau.day(a.submitted_at), confirmed=bureau.day(a.confirmed_at)))
 if view.confirmation and view.confirmation.comment:
-    st.info(t("bureau.review.enterprise_comment", comment=view.confirmation.comment))
+    st.info(t("bureau.review.enterprise_comment", comment=work.plain(view.confirmation.comment)))
 language = lang()
 report_column, help_column = st.columns([1, 2], vertical_alignment="center")
 report_column.download_button(t("bureau.review.download_report"), mime=work.XLSX, key="review_report",
@@ -133,8 +133,9 @@ with tab_projects:
 with tab_history:
     if view.reviews:
         for review in view.reviews:
+            comment = work.plain(review.comment) if review.comment else bureau.DASH
             st.write(t("bureau.review.history_row", day=bureau.day(review.decided_at),
-                       decision=t(f"bureau.review.decision_{review.decision}"), comment=review.comment or bureau.DASH))
+                       decision=t(f"bureau.review.decision_{review.decision}"), comment=comment))
     else:
         st.caption(t("bureau.review.no_history"))
 
