@@ -146,8 +146,12 @@ def one_time_password(username: str = "") -> str:
 def authenticate(store: Store, username: str, password: str) -> Actor:
     """The actor for a correct user name and password; five failures lock the account for 15 minutes."""
     refused = AuthenticationError("user name or password is wrong", code="sign_in_failed")
+    name = username.strip()
+    if not name.isprintable():  # no user name holds a NUL or a line break (and PostgreSQL refuses a NUL outright)
+        _verify(_DUMMY_HASH, password)
+        raise refused
     with store.write() as db:
-        user = db.scalar(select(User).where(User.username == username.strip()))
+        user = db.scalar(select(User).where(User.username == name))
         if user is None or not user.active:
             _verify(_DUMMY_HASH, password)  # same work as for a real user, so timing does not tell
             raise refused

@@ -253,6 +253,16 @@ def test_a_weaker_hash_is_upgraded_at_the_next_sign_in(world_store, monkeypatch)
     assert authenticate(services.store, "provider_b", PASSWORD).username == "provider_b"
 
 
+@pytest.mark.parametrize("username", ["provider_b\x00", "\x00", "provider\nb"])
+def test_a_user_name_no_account_can_hold_is_an_ordinary_refusal(world_store, username):
+    """A NUL reached PostgreSQL as a raw error (the generic error page); now it is a wrong user name."""
+    services, _ = world_store
+    with pytest.raises(AuthenticationError) as caught:
+        authenticate(services.store, username, PASSWORD)
+    assert caught.value.code == "sign_in_failed"
+    assert authenticate(services.store, "provider_b", PASSWORD).username == "provider_b"
+
+
 def test_lockout_counts_only_consecutive_failures_and_refuses_even_the_right_password(world_store):
     services, _ = world_store
     store = services.store

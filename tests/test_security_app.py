@@ -238,3 +238,17 @@ def test_an_enterprises_comment_reaches_the_reviewer_as_typed(app_world):
     assert not app.exception
     [shown] = [info.value for info in app.info if "evil.example" in info.value]
     no_markdown(shown)
+
+
+@pytest.mark.parametrize("raw", ["²", "٣", "3000000000", "1" * 400])
+def test_an_address_number_no_assessment_can_have_is_refused_by_the_page(app_world, raw):
+    """'²' passed str.isdigit and crashed int(); 3000000000 reached PostgreSQL's integer column as a raw error."""
+    _, w = app_world
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.session_state["actor"] = w.provider_a
+    app.run()
+    app.switch_page("ui/pages/interview.py")
+    app.query_params[work.PARAM] = raw
+    app.run()
+    assert not app.exception, app.exception
+    assert [e.value for e in app.error] == [f"网址中的评估编号“{raw[:40]}”无效。"]

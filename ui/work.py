@@ -64,10 +64,16 @@ def requested_id() -> int | None:
         if remembered is not None:
             st.query_params[PARAM] = str(remembered)
         return remembered
-    if not raw.isdigit():
+    if not is_id(raw):
         st.error(t("work.bad_param", value=plain(raw[:40])))  # the address is anyone's text: never Markdown
         st.stop()
     return int(raw)
+
+
+def is_id(raw: str) -> bool:
+    """Whether an address's text can name an assessment: ASCII digits (str.isdigit takes '²' too, which int()
+    refuses) within the database's integer range (PostgreSQL refused 3000000000 with a raw error)."""
+    return raw.isascii() and raw.isdigit() and len(raw) <= 9
 
 
 def choose(assessment_id: int | None) -> None:
@@ -119,7 +125,7 @@ def resume() -> None:
     with the address the tab had. An address naming a subdomain was the questionnaire's: go back exactly there;
     one naming only an assessment offers its pages."""
     raw, subdomain = st.query_params.get(PARAM), st.query_params.get(SUBDOMAIN_PARAM)
-    if not raw or not raw.isdigit():
+    if not raw or not is_id(raw):
         return
     if subdomain:
         st.switch_page("ui/pages/interview.py", query_params={PARAM: raw, SUBDOMAIN_PARAM: subdomain})
