@@ -41,7 +41,6 @@ from assessment.questionnaire import by_id
 from assessment.results import write_results
 from assessment.scoring import UNANSWERED, BatchScorer
 
-DEMO_PASSWORD = "Demo-Password-2026"  # noqa: S105 – printed to the user; demo databases only
 # Share of enterprises whose answers aim at each level 0–5 (levels 0 and 1 together: the national 63 %).
 TARGET_LEVELS = (0.25, 0.38, 0.21, 0.12, 0.035, 0.005)
 STATUS_MIX = {"requested": 0.04, "assigned": 0.04, "in_progress": 0.08, "submitted": 0.05, "confirmed": 0.05,
@@ -86,7 +85,9 @@ class DemoAccounts:
 def generate(store: Store, enterprises: int, *, seed: int = 2026, force: bool = False, bureau: int | None = None,
              progress: Callable[[str], None] = print) -> DemoAccounts:
     """Add demo data. ``bureau``: the id of an existing bureau to add it to (the set-up page passes the one just
-    set up), instead of a demo bureau with its own administrator."""
+    set up), instead of a demo bureau with its own administrator. Every demo account shares one password, made at
+    random for this call and returned (shown once): a password written in the source would open any deployment
+    where someone ticked demo data."""
     if enterprises < 1:
         raise AssessmentError("--enterprises: at least 1")
     with store.read() as db:
@@ -105,7 +106,8 @@ def generate(store: Store, enterprises: int, *, seed: int = 2026, force: bool = 
     q = by_id("cmmm-2020")
     districts = [d.code for d in reference.districts()]
     industries = reference.industries()
-    password_hash = accounts.hash_password(DEMO_PASSWORD)
+    password = accounts.one_time_password()
+    password_hash = accounts.hash_password(password)
     today = now().replace(hour=0, minute=0, second=0, microsecond=0)  # every date is counted back from it
     run = existing  # numbers new organisations after the existing ones, so codes and names stay unique
 
@@ -140,7 +142,7 @@ def generate(store: Store, enterprises: int, *, seed: int = 2026, force: bool = 
         db.add(AuditEntry(action="demo", entity="database", entity_id="demo",
                           after={"enterprises": enterprises, "seed": seed}))
     by_role = {role: [name for name, r in made if r == role] for role in accounts.ROLES}
-    return DemoAccounts(password=DEMO_PASSWORD, admin=admin, analyst=by_role["bureau_analyst"][0],
+    return DemoAccounts(password=password, admin=admin, analyst=by_role["bureau_analyst"][0],
                         providers=by_role["provider_user"], enterprises=by_role["enterprise_user"],
                         levels=[int(n) for n in level_counts], accounts=made)
 
@@ -335,4 +337,4 @@ def _children(db, rng, assessment_ids, rows, answers, levels, reviewer) -> None:
             db.execute(insert(model), values)
 
 
-__all__ = ["DEMO_PASSWORD", "INDUSTRY_WORDS", "DemoAccounts", "generate"]
+__all__ = ["INDUSTRY_WORDS", "DemoAccounts", "generate"]

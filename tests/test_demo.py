@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from assessment import PROJECT_ROOT, reference
 from assessment.accounts import authenticate
 from assessment.db import Store
-from assessment.demo import DEMO_PASSWORD, INDUSTRY_WORDS, PROVIDERS, generate
+from assessment.demo import INDUSTRY_WORDS, PROVIDERS, generate
 from assessment.errors import AssessmentError
 from assessment.models import (
     Answer,
@@ -67,19 +67,23 @@ def test_demo_data_is_deterministic_and_realistic(store, databases, backend):
     assert snapshot(again) == snapshot(store)
     again.dispose()
     # Every demo account signs in; the provider sees only its own diagnoses.
-    provider = authenticate(store, accounts.providers[0], DEMO_PASSWORD)
+    provider = authenticate(store, accounts.providers[0], accounts.password)
     seen = Services(store).list_assessments(provider)
     assert seen
     assert all(a.provider_id == provider.organisation_id for a, _ in seen)
-    assert authenticate(store, accounts.enterprises[0], DEMO_PASSWORD).role == "enterprise_user"
+    assert authenticate(store, accounts.enterprises[0], accounts.password).role == "enterprise_user"
 
 
 def test_demo_refuses_a_database_with_data_unless_forced(store):
-    generate(store, 5, progress=lambda _: None)
+    first = generate(store, 5, progress=lambda _: None)
     with pytest.raises(AssessmentError, match=r"already holds .* add --force"):
         generate(store, 5, progress=lambda _: None)
     second = generate(store, 5, force=True, progress=lambda _: None)
     assert second.admin != "admin"  # a second run gets its own accounts
+    # Each run's password is its own, made at random: none is written in the source for anyone to read.
+    assert first.password != second.password
+    assert first.password not in (PROJECT_ROOT / "assessment" / "demo.py").read_text(encoding="utf-8")
+    assert authenticate(store, first.admin, first.password).role == "bureau_admin"
     with store.read() as db:
         assert db.scalar(select(func.count()).select_from(Organisation).where(Organisation.kind == "enterprise")) == 10
 
@@ -89,8 +93,11 @@ def test_the_demo_command_prints_the_accounts(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "assessment", "demo", "--enterprises", "20", "--db", url],
                           cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr
-    assert f"password of every demo account: {DEMO_PASSWORD}" in proc.stdout
+    password = re.search(r"password of every demo account: (\S+)", proc.stdout).group(1)
     assert "bureau admin: admin" in proc.stdout
+    store = Store(url)
+    assert authenticate(store, "provider1", password).role == "provider_user"
+    store.dispose()
     assert "demo: 20 of 20 enterprises" in proc.stderr
     again = subprocess.run([sys.executable, "-m", "assessment", "demo", "--enterprises", "20", "--db", url],
                            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, check=False)
@@ -136,7 +143,7 @@ def test_an_approved_demo_diagnosis_shows_in_the_round_comparison_and_the_review
     """What the enterprise's round comparison and the bureau's 审核 → 得分 read: the stored result."""
     accounts = generate(store, 60, progress=lambda _: None)
     services = Services(store)
-    bureau = authenticate(store, accounts.admin, DEMO_PASSWORD)
+    bureau = authenticate(store, accounts.admin, accounts.password)
     approved = [a for a, _ in services.list_assessments(bureau) if a.status == "approved"]
     assert approved
     for a in approved:
@@ -197,7 +204,7 @@ def test_demo_data_joins_the_bureau_just_set_up(store):
     assert [name for name, _ in accounts.accounts] == (["analyst-2"] + [f"provider{k}" for k in range(1, 9)]
                                                        + [f"enterprise{k}" for k in range(1, 6)])
     for name, role in accounts.accounts:
-        signed_in = authenticate(store, name, DEMO_PASSWORD)
+        signed_in = authenticate(store, name, accounts.password)
         assert signed_in.role == role
         if role != "enterprise_user":
             assert (signed_in.organisation_id == admin.organisation_id) == (role == "bureau_analyst")
@@ -216,7 +223,8 @@ def test_the_first_start_with_demo_data_lists_every_demo_account_and_its_role(tm
     app.button[0].click().run()
     assert not app.exception
     assert app.title[0].value == "登录"
-    assert DEMO_PASSWORD in app.info[0].value
+    password = app.session_state["demo_accounts"]["password"]
+    assert password in app.info[0].value
 
     def listed(app) -> list[tuple[str, str]]:
         assert len(app.table) == 1
@@ -233,7 +241,7 @@ def test_the_first_start_with_demo_data_lists_every_demo_account_and_its_role(tm
     assert listed(app) == expected
     sign_in = {field.label: field for field in app.text_input}
     sign_in["用户名"].input("provider7")
-    sign_in["密码"].input(DEMO_PASSWORD)
+    sign_in["密码"].input(password)
     app.button[0].click().run()
     assert not app.exception
     assert app.session_state["actor"].username == "provider7"
