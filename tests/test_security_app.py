@@ -13,6 +13,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import streamlit as st
 from google.protobuf import text_format
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
@@ -252,3 +253,32 @@ def test_an_address_number_no_assessment_can_have_is_refused_by_the_page(app_wor
     app.run()
     assert not app.exception, app.exception
     assert [e.value for e in app.error] == [f"网址中的评估编号“{raw[:40]}”无效。"]
+
+
+def test_a_download_is_built_only_while_the_tabs_sign_in_holds(app_world):
+    """Streamlit calls a download's builder when the button is clicked, without running the page again: a
+    deactivated analyst, or one idle past the timeout, still got the raw answers. ``session.guarded`` checks."""
+    services, w = app_world
+
+    def drawn_for(actor) -> object:  # the page drawn for ``actor``, signed in with a real token
+        st.session_state.clear()
+        st.session_state.update(actor=actor, token=accounts.open_session(services.store, actor))
+        return session.guarded(lambda: b"raw answers")
+
+    assert drawn_for(w.analyst)() == b"raw answers"
+    build = drawn_for(w.analyst)
+    services.set_user_active(w.admin, w.analyst.user_id, False)
+    with pytest.raises(accounts.AuthenticationError):
+        build()
+    services.set_user_active(w.admin, w.analyst.user_id, True)
+    build = drawn_for(w.analyst)
+    with services.store.write() as db:  # idle past the timeout since the page was drawn
+        db.get(SignInSession, accounts._digest(st.session_state["token"])).last_seen = \
+            now() - session.SESSION_TIMEOUT - timedelta(minutes=1)
+    with pytest.raises(accounts.AuthenticationError):
+        build()
+    build = drawn_for(w.analyst)
+    accounts.close_session(services.store, st.session_state["token"])  # signed out in another tab
+    with pytest.raises(accounts.AuthenticationError):
+        build()
+    st.session_state.clear()

@@ -8,12 +8,13 @@ sign-in up again from it. A sign-in ends after SESSION_TIMEOUT without activity,
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
 from assessment import accounts
-from assessment.accounts import Actor
+from assessment.accounts import Actor, AuthenticationError
 from assessment.db import Store
 from assessment.errors import AssessmentError
 from assessment.services import Services
@@ -121,6 +122,21 @@ def keep_cookie() -> None:
     max_age = int(SESSION_TIMEOUT.total_seconds()) if token else 0
     st.html(f"<script>document.cookie = '{COOKIE}={token}; path=/; max-age={max_age}; SameSite=Strict';</script>",
             unsafe_allow_javascript=True)
+
+
+def guarded(build: Callable[[], bytes]) -> Callable[[], bytes]:
+    """A download's builder that builds only while this tab's sign-in holds. Streamlit calls it when the button is
+    clicked, without running the page again, so the sign-in is checked here, in the database: signed out, idle
+    past the timeout or deactivated since the page was drawn, and nothing is built."""
+    token, current, store = st.session_state.get("token"), st.session_state.get("actor"), services().store
+
+    def build_while_signed_in() -> bytes:
+        resumed = accounts.resume_session(store, token, SESSION_TIMEOUT) if token else None
+        if current is None or resumed is None or resumed.user_id != current.user_id:
+            raise AuthenticationError("the sign-in has ended: sign in again to download", code="signed_out")
+        return build()
+
+    return build_while_signed_in
 
 
 def require_actor() -> Actor:
