@@ -3,6 +3,7 @@ desktop and phone width, in Chinese and English (issue 10, §4). Screenshots go 
 
 import pytest
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from assessment.accounts import authenticate
 from assessment.services import Services
@@ -24,11 +25,19 @@ def both_widths(page: Page, name: str) -> None:
 
 
 def choose(page: Page, label: str, option: str) -> None:
-    """Pick the option starting with ``option`` in the selectbox ``label`` (typed into its search)."""
+    """Pick the option starting with ``option`` in the selectbox ``label`` (typed into its search). A rerun still
+    on its way closes an open list (a CI run once met the option detached), so the list is opened again then."""
     box = page.get_by_role("combobox", name=label).last  # the lowest on the page of that name
-    box.click()
-    box.fill(option)
-    page.get_by_role("option").filter(has_text=option).first.click()
+    for attempt in range(3):
+        ready(page, 300)
+        box.click()
+        box.fill(option)
+        try:
+            page.get_by_role("option").filter(has_text=option).first.click(timeout=10_000)
+            break
+        except PlaywrightTimeoutError:
+            if attempt == 2:
+                raise
     ready(page, 300)
 
 
