@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from assessment import PROJECT_ROOT, accounts
+from assessment.accounts import authenticate
 from assessment.models import SignInSession, now
 from assessment.services import Services
 from tests.conftest import PASSWORD, credit_code
@@ -282,3 +283,28 @@ def test_a_download_is_built_only_while_the_tabs_sign_in_holds(app_world):
     with pytest.raises(accounts.AuthenticationError):
         build()
     st.session_state.clear()
+
+
+def test_a_display_name_and_a_review_comment_are_shown_as_typed_everywhere(app_world):
+    """The sidebar and the account page show a person's display name; the enterprise records repeat the bureau's
+    review comments: each as typed."""
+    services, w = app_world
+    user_id = services.create_user(w.admin, "lured", LURE, PASSWORD, "bureau_admin", w.admin.organisation_id)
+    actor = authenticate(services.store, "lured", PASSWORD)
+    assert actor.user_id == user_id
+    version = services.get_assessment(w.admin, w.confirmed_1).assessment.version
+    services.move(w.admin, w.confirmed_1, "return", expected_version=version, comment=LURE)
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.session_state["actor"] = actor
+    app.run()
+    [caption] = [c.value for c in app.sidebar.caption if "evil.example" in c.value]
+    no_markdown(caption)
+    app.switch_page("ui/pages/account.py").run()
+    [shown] = [m.value for m in app.markdown if "evil.example" in m.value]
+    no_markdown(shown)
+    app.switch_page("ui/pages/archive.py").run()
+    app.text_input(key="archive_search").input(credit_code(1)).run()
+    app.selectbox(key=f"archive_open_{w.enterprise_1_id}").set_value(w.confirmed_1).run()
+    assert not app.exception, app.exception
+    [history] = [m.value for m in app.markdown if "evil.example" in m.value]
+    no_markdown(history)

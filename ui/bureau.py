@@ -35,6 +35,7 @@ from reports.export import write_answers_csv, write_answers_parquet
 from ui import session
 from ui.i18n import lang, t
 from ui.navigation import ROLE_PAGES
+from ui.work import plain
 
 CACHE_TTL = 300  # seconds a dashboard figure is reused
 FILTER_KEYS = ("district", "industry", "size_class", "provider_id", "status", "since", "until")
@@ -147,6 +148,14 @@ def percent(value: float | None) -> str:
 
 def decimal(value: float | None, digits: int = 2) -> str:
     return DASH if value is None else f"{value:.{digits}f}"
+
+
+def review_history(reviews) -> None:
+    """The bureau's decisions on a diagnosis, one line each, the comment as typed."""
+    for review in reviews:
+        st.write(t("bureau.review.history_row", day=day(review.decided_at),
+                   decision=t(f"bureau.review.decision_{review.decision}"),
+                   comment=plain(review.comment) if review.comment else DASH))
 
 
 def day(value: Any) -> str:

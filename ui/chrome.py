@@ -7,6 +7,7 @@ import streamlit as st
 from assessment.accounts import Actor
 from ui import session
 from ui.i18n import LANGUAGES, language_changed, t
+from ui.work import plain
 
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
 
@@ -23,4 +24,4 @@ def signed_in(current: Actor | None) -> None:
     """Who is signed in, under the language switch; called once the sign-in is known (also right after a reload,
     when it is picked up from the cookie)."""
     if current is not None:
-        st.sidebar.caption(t("chrome.signed_in_as", name=current.name, role=t(f"role.{current.role}")))
+        st.sidebar.caption(t("chrome.signed_in_as", name=plain(current.name), role=t(f"role.{current.role}")))

@@ -4,7 +4,7 @@ import streamlit as st
 
 from assessment.accounts import MIN_PASSWORD_LENGTH
 from assessment.errors import AssessmentError
-from ui import session
+from ui import session, work
 from ui.i18n import t
 
 current = session.require_actor()
@@ -14,7 +14,7 @@ if (message := st.session_state.pop("account_flash", None)) is not None:
     st.success(message)
 if current.must_change_password:
     st.warning(t("account.must_change"))
-st.write(t("account.signed_in", name=current.name))
+st.write(t("account.signed_in", name=work.plain(current.name)))
 st.caption(t("account.username", username=current.username, role=t(f"role.{current.role}")))
 
 st.subheader(t("account.change_password"))

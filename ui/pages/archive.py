@@ -51,8 +51,8 @@ if not ok:
 org, rows = loaded
 st.header(work.plain(org.name))
 st.caption(work.enterprise_caption(org))
-st.caption(t("bureau.archive.contact", name=org.contact_name or bureau.DASH, phone=org.contact_phone or bureau.DASH,
-             email=org.contact_email or bureau.DASH))
+st.caption(t("bureau.archive.contact", name=work.plain(org.contact_name or bureau.DASH),
+             phone=work.plain(org.contact_phone or bureau.DASH), email=work.plain(org.contact_email or bureau.DASH)))
 
 st.subheader(t("bureau.archive.assessments", n=len(rows)))
 if not rows:
@@ -108,6 +108,4 @@ builtin.table(pd.DataFrame({
 }), hide_index=True, key=f"archive_levels_{a.id}")
 st.markdown(f"**{t('bureau.review.radar')}**")
 builtin.chart(work.radar(q, [(f"#{a.id}", work.maturities(result))]), key=f"archive_radar_{a.id}")
-for review in view.reviews:
-    st.write(t("bureau.review.history_row", day=bureau.day(review.decided_at),
-               decision=t(f"bureau.review.decision_{review.decision}"), comment=review.comment or bureau.DASH))
+bureau.review_history(view.reviews)

@@ -132,10 +132,7 @@ with tab_projects:
 
 with tab_history:
     if view.reviews:
-        for review in view.reviews:
-            comment = work.plain(review.comment) if review.comment else bureau.DASH
-            st.write(t("bureau.review.history_row", day=bureau.day(review.decided_at),
-                       decision=t(f"bureau.review.decision_{review.decision}"), comment=comment))
+        bureau.review_history(view.reviews)
     else:
         st.caption(t("bureau.review.no_history"))
 
