@@ -5,7 +5,6 @@ Passwords and their hashes never leave this module in a message, a log line or a
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import secrets
@@ -18,7 +17,7 @@ from sqlalchemy import select
 
 from assessment.db import Store
 from assessment.errors import AssessmentError
-from assessment.models import SignInSession, User, now
+from assessment.models import User, now
 
 ROLES = ("bureau_admin", "bureau_analyst", "provider_user", "enterprise_user")
 ROLE_ORGANISATION = {"bureau_admin": "bureau", "bureau_analyst": "bureau", "provider_user": "provider",
@@ -169,47 +168,6 @@ def authenticate(store: Store, username: str, password: str) -> Actor:
                 user.password_hash = hash_password(password)
             return Actor.of(user)
     raise refused  # after the commit, so the failure count is kept
-
-
-def open_session(store: Store, actor: Actor) -> str:
-    """A new sign-in token for a browser to keep (in a cookie); only its hash is stored."""
-    token = secrets.token_urlsafe(32)
-    with store.write() as db:
-        db.add(SignInSession(token_hash=_digest(token), user_id=actor.user_id))
-    return token
-
-
-def resume_session(store: Store, token: str, timeout: timedelta) -> Actor | None:
-    """The actor of a token still in use (seen within ``timeout``, user active); None otherwise."""
-    with store.write() as db:
-        row = db.get(SignInSession, _digest(token))
-        if row is None:
-            return None
-        user = db.get(User, row.user_id)
-        if user is None or not user.active or now() - row.last_seen > timeout:
-            db.delete(row)
-            return None
-        row.last_seen = now()
-        return Actor.of(user)
-
-
-def touch_session(store: Store, token: str) -> None:
-    """Note that the token's tab is still in use, so a reload within the timeout of now resumes it."""
-    with store.write() as db:
-        row = db.get(SignInSession, _digest(token))
-        if row is not None:
-            row.last_seen = now()
-
-
-def close_session(store: Store, token: str) -> None:
-    with store.write() as db:
-        row = db.get(SignInSession, _digest(token))
-        if row is not None:
-            db.delete(row)
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg
 
-from assessment import accounts
+from assessment import sessions
 from assessment.accounts import Actor
 from assessment.db import Store
 from assessment.questionnaire import by_id
@@ -88,7 +88,7 @@ def seat_sessions(services: Services, admin: Actor, count: int, *, first: int = 
         services.move(user, diagnosis, "start", expected_version=version)
         subdomain = subdomains[n % len(subdomains)]
         items = [item.id for item in q.items_for(PROFILE) if item.subdomain == subdomain][:ITEMS]
-        seats.append(Seat(user, accounts.open_session(services.store, user), diagnosis, subdomain, items))
+        seats.append(Seat(user, sessions.open_session(services.store, user), diagnosis, subdomain, items))
     return seats
 
 

@@ -26,7 +26,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select, text
 
-from assessment import PROJECT_ROOT, accounts
+from assessment import PROJECT_ROOT, accounts, sessions
 from assessment.accounts import ROLES, Actor, AuthenticationError, authenticate
 from assessment.analytics import MIN_PEERS, peer_stats
 from assessment.inputs import InputError
@@ -286,17 +286,17 @@ def test_lockout_counts_only_consecutive_failures_and_refuses_even_the_right_pas
 def test_a_sign_in_token_is_stored_only_as_its_hash_and_ends_at_sign_out(world_store):
     services, w = world_store
     store = services.store
-    token = accounts.open_session(store, w.enterprise_1)
+    token = sessions.open_session(store, w.enterprise_1)
     with store.read() as db:
         stored = list(db.scalars(select(SignInSession.token_hash)))
     assert token not in stored
     assert len(stored) == 1
     assert len(stored[0]) == 64  # a sha256 digest
-    assert accounts.resume_session(store, token, timedelta(minutes=30)) == w.enterprise_1
-    accounts.close_session(store, token)
+    assert sessions.resume_session(store, token, timedelta(minutes=30)) == w.enterprise_1
+    sessions.close_session(store, token)
     with store.read() as db:
         assert db.scalar(select(func.count()).select_from(SignInSession)) == 0
-    assert accounts.resume_session(store, token, timedelta(minutes=30)) is None
+    assert sessions.resume_session(store, token, timedelta(minutes=30)) is None
 
 
 # --- nothing secret in the logs -------------------------------------------------------------------------------
@@ -322,9 +322,9 @@ def test_no_password_hash_or_token_reaches_any_log(store, caplog, cmmm):
         with pytest.raises(AuthenticationError):
             authenticate(store, username, password)
     diag = authenticate(store, "diag", second)
-    tokens.append(accounts.open_session(store, diag))
-    assert accounts.resume_session(store, tokens[0], timedelta(minutes=30)) == diag
-    assert accounts.resume_session(store, "forged-" + tokens[0], timedelta(minutes=30)) is None
+    tokens.append(sessions.open_session(store, diag))
+    assert sessions.resume_session(store, tokens[0], timedelta(minutes=30)) == diag
+    assert sessions.resume_session(store, "forged-" + tokens[0], timedelta(minutes=30)) is None
     boss = authenticate(store, "boss", PASSWORD)
     d = services.request_diagnosis(boss, enterprise)
     v = services.move(admin, d, "assign", expected_version=1, provider_id=provider)
@@ -336,13 +336,13 @@ def test_no_password_hash_or_token_reaches_any_log(store, caplog, cmmm):
     services.import_filled(Actor.operator(), questionnaire_id="cmmm-2020", profile="discrete",
                            enterprise={k: v for k, v in enterprise_fields(4, "sip").items() if k != "kind"},
                            answers={"OS.1.1": {"code": "partly"}})
-    accounts.close_session(store, tokens[0])
-    tokens.append(accounts.open_session(store, boss))
+    sessions.close_session(store, tokens[0])
+    tokens.append(sessions.open_session(store, boss))
     with store.read() as db:
         hashes = list(db.scalars(select(User.password_hash)))
     logged = caplog.text + "\n".join(str(record.args) for record in caplog.records)
     assert "INSERT INTO users" in logged, "the SQL statement log is on"
-    secrets = [PASSWORD, second, second[:-1], *hashes, *tokens, *(accounts._digest(t) for t in tokens)]
+    secrets = [PASSWORD, second, second[:-1], *hashes, *tokens, *(sessions.digest(t) for t in tokens)]
     leaked = [secret for secret in secrets if secret in logged]
     assert leaked == [], leaked
     assert "$argon2" not in logged

@@ -18,7 +18,7 @@ from google.protobuf import text_format
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from assessment import PROJECT_ROOT, accounts
+from assessment import PROJECT_ROOT, accounts, sessions
 from assessment.accounts import authenticate
 from assessment.models import SignInSession, now
 from assessment.services import Services
@@ -126,7 +126,7 @@ def sign_in(app: AppTest, username: str, password: str) -> AppTest:
     return app
 
 
-def sessions(services: Services) -> int:
+def session_rows(services: Services) -> int:
     with services.store.read() as db:
         return db.scalar(select(func.count()).select_from(SignInSession))
 
@@ -141,7 +141,7 @@ def test_five_failed_sign_ins_lock_the_account_in_the_app(app_world):
     assert len(app.error) == 1
     assert app.error[0].value == "登录失败次数过多，账户已锁定，请 15 分钟后再试。"
     assert "actor" not in app.session_state
-    assert sessions(services) == 0
+    assert session_rows(services) == 0
     assert PASSWORD not in everything_shown(app)
 
 
@@ -151,23 +151,23 @@ def test_an_idle_sign_in_expires_and_signing_out_ends_the_token(app_world):
     sign_in(app, "provider_a", PASSWORD)
     assert app.session_state["actor"] == w.provider_a
     token = app.session_state["token"]
-    assert sessions(services) == 1
-    assert accounts.resume_session(services.store, token, session.SESSION_TIMEOUT) == w.provider_a
+    assert session_rows(services) == 1
+    assert sessions.resume_session(services.store, token, session.SESSION_TIMEOUT) == w.provider_a
     # Idle for longer than the timeout: the next run signs the tab out and ends its token in the database.
     app.session_state["last_seen"] = datetime.now(UTC) - session.SESSION_TIMEOUT - timedelta(seconds=1)
     app.run()
     assert "actor" not in app.session_state
     assert "长时间未操作，已自动退出，请重新登录。" in [warning.value for warning in app.warning]
-    assert sessions(services) == 0
-    assert accounts.resume_session(services.store, token, session.SESSION_TIMEOUT) is None
+    assert session_rows(services) == 0
+    assert sessions.resume_session(services.store, token, session.SESSION_TIMEOUT) is None
     # Sign in again, then sign out on the account page: the token ends too.
     sign_in(app, "provider_a", PASSWORD)
     token = app.session_state["token"]
     app.switch_page("ui/pages/account.py").run()
     app.button(key="account_sign_out").click().run()
     assert "actor" not in app.session_state
-    assert sessions(services) == 0
-    assert accounts.resume_session(services.store, token, session.SESSION_TIMEOUT) is None
+    assert session_rows(services) == 0
+    assert sessions.resume_session(services.store, token, session.SESSION_TIMEOUT) is None
 
 
 def test_a_tab_in_use_renews_its_sign_in_so_long_work_never_ends_in_a_sign_out(app_world):
@@ -179,14 +179,14 @@ def test_a_tab_in_use_renews_its_sign_in_so_long_work_never_ends_in_a_sign_out(a
     # fragment): the next run renews it, so a reload five minutes later still resumes the sign-in.
     long_ago = now() - timedelta(minutes=25)
     with services.store.write() as db:
-        db.get(SignInSession, accounts._digest(token)).last_seen = long_ago
+        db.get(SignInSession, sessions.digest(token)).last_seen = long_ago
     app.session_state["renewed"] = datetime.now(UTC) - session.RENEW_EVERY
     app.run()
     assert app.session_state["actor"] == w.provider_a
     with services.store.read() as db:
-        renewed = db.get(SignInSession, accounts._digest(token)).last_seen
+        renewed = db.get(SignInSession, sessions.digest(token)).last_seen
     assert renewed > long_ago + timedelta(minutes=24)
-    assert accounts.resume_session(services.store, token, timedelta(minutes=5)) == w.provider_a
+    assert sessions.resume_session(services.store, token, timedelta(minutes=5)) == w.provider_a
 
 
 def test_a_user_deactivated_while_signed_in_is_signed_out_at_the_next_run(app_world):
@@ -263,7 +263,7 @@ def test_a_download_is_built_only_while_the_tabs_sign_in_holds(app_world):
 
     def drawn_for(actor) -> object:  # the page drawn for ``actor``, signed in with a real token
         st.session_state.clear()
-        st.session_state.update(actor=actor, token=accounts.open_session(services.store, actor))
+        st.session_state.update(actor=actor, token=sessions.open_session(services.store, actor))
         return session.guarded(lambda: b"raw answers")
 
     assert drawn_for(w.analyst)() == b"raw answers"
@@ -274,12 +274,12 @@ def test_a_download_is_built_only_while_the_tabs_sign_in_holds(app_world):
     services.set_user_active(w.admin, w.analyst.user_id, True)
     build = drawn_for(w.analyst)
     with services.store.write() as db:  # idle past the timeout since the page was drawn
-        db.get(SignInSession, accounts._digest(st.session_state["token"])).last_seen = \
+        db.get(SignInSession, sessions.digest(st.session_state["token"])).last_seen = \
             now() - session.SESSION_TIMEOUT - timedelta(minutes=1)
     with pytest.raises(accounts.AuthenticationError):
         build()
     build = drawn_for(w.analyst)
-    accounts.close_session(services.store, st.session_state["token"])  # signed out in another tab
+    sessions.close_session(services.store, st.session_state["token"])  # signed out in another tab
     with pytest.raises(accounts.AuthenticationError):
         build()
     st.session_state.clear()

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text
 
-from assessment import accounts
+from assessment import accounts, sessions
 from assessment.accounts import AuthenticationError, authenticate
 from assessment.errors import AssessmentError
 from assessment.inputs import InputError
@@ -210,16 +210,16 @@ def test_the_command_line_operator_finds_what_is_missing(world_store):
 def test_a_sign_in_token_resumes_until_idle_or_closed(world_store):
     services, w = world_store
     store = services.store
-    token = accounts.open_session(store, w.provider_a)
-    assert accounts.resume_session(store, token, timedelta(minutes=30)) == w.provider_a
-    assert accounts.resume_session(store, "forged", timedelta(minutes=30)) is None
-    assert accounts.resume_session(store, token, timedelta(seconds=-1)) is None  # idle too long: gone
-    assert accounts.resume_session(store, token, timedelta(minutes=30)) is None
-    token = accounts.open_session(store, w.provider_a)
-    accounts.close_session(store, token)
-    assert accounts.resume_session(store, token, timedelta(minutes=30)) is None
+    token = sessions.open_session(store, w.provider_a)
+    assert sessions.resume_session(store, token, timedelta(minutes=30)) == w.provider_a
+    assert sessions.resume_session(store, "forged", timedelta(minutes=30)) is None
+    assert sessions.resume_session(store, token, timedelta(seconds=-1)) is None  # idle too long: gone
+    assert sessions.resume_session(store, token, timedelta(minutes=30)) is None
+    token = sessions.open_session(store, w.provider_a)
+    sessions.close_session(store, token)
+    assert sessions.resume_session(store, token, timedelta(minutes=30)) is None
     services.set_user_active(w.admin, w.provider_a.user_id, False)
-    assert accounts.resume_session(store, accounts.open_session(store, w.provider_a), timedelta(minutes=30)) is None
+    assert sessions.resume_session(store, sessions.open_session(store, w.provider_a), timedelta(minutes=30)) is None
 
 
 # -- one open request per enterprise; the bureau cancels a request with a reason (issue 10, §4) ----------------
@@ -327,7 +327,7 @@ def test_an_administrator_resets_a_password_to_a_one_time_one_the_user_must_chan
 
     services, w = world_store
     store = services.store
-    token = accounts.open_session(store, w.provider_a)
+    token = sessions.open_session(store, w.provider_a)
     for actor in (w.analyst, w.provider_b, w.enterprise_1):
         with pytest.raises(NotAllowedError):
             services.reset_password(actor, w.provider_a.user_id)
@@ -345,7 +345,7 @@ def test_an_administrator_resets_a_password_to_a_one_time_one_the_user_must_chan
     assert (entry.user_id, entry.action, entry.after) == (w.admin.user_id, "reset_password",
                                                           {"must_change_password": True})
     assert one_time not in str(entry.before) + str(entry.after)
-    assert accounts.resume_session(store, token, timedelta(minutes=30)) is None  # its sign-ins ended
+    assert sessions.resume_session(store, token, timedelta(minutes=30)) is None  # its sign-ins ended
     with pytest.raises(AuthenticationError):
         authenticate(store, "provider_a", PASSWORD)
     signed_in = authenticate(store, "provider_a", one_time)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
-from assessment import accounts
+from assessment import accounts, sessions
 from assessment.accounts import Actor, AuthenticationError
 from assessment.db import Store
 from assessment.errors import AssessmentError
@@ -51,7 +51,7 @@ def actor() -> Actor | None:
         token = st.context.cookies.get(COOKIE)
         if not isinstance(token, str) or not token:  # no cookie (or a test harness without cookies)
             return None
-        current = accounts.resume_session(services().store, token, SESSION_TIMEOUT)
+        current = sessions.resume_session(services().store, token, SESSION_TIMEOUT)
         if current is None:
             return None
         st.session_state.update(actor=current, token=token, renewed=now, cookie=token)
@@ -90,12 +90,12 @@ def _seen(now: datetime) -> None:
     st.session_state["last_seen"] = now
     token = st.session_state.get("token")
     if token and now - st.session_state.get("renewed", now - RENEW_EVERY) >= RENEW_EVERY:
-        accounts.touch_session(services().store, token)
+        sessions.touch_session(services().store, token)
         st.session_state.update(renewed=now, cookie=token)  # keep_cookie hands it to the browser again
 
 
 def sign_in(signed_in: Actor) -> None:
-    token = accounts.open_session(services().store, signed_in)
+    token = sessions.open_session(services().store, signed_in)
     now = datetime.now(UTC)
     st.session_state.update(actor=signed_in, token=token, last_seen=now, renewed=now, cookie=token)
     st.session_state.pop("expired", None)
@@ -104,7 +104,7 @@ def sign_in(signed_in: Actor) -> None:
 def sign_out() -> None:
     token = st.session_state.get("token")
     if token:
-        accounts.close_session(services().store, token)
+        sessions.close_session(services().store, token)
     for key in list(st.session_state):
         if key != "lang":
             del st.session_state[key]
@@ -131,7 +131,7 @@ def guarded(build: Callable[[], bytes]) -> Callable[[], bytes]:
     token, current, store = st.session_state.get("token"), st.session_state.get("actor"), services().store
 
     def build_while_signed_in() -> bytes:
-        resumed = accounts.resume_session(store, token, SESSION_TIMEOUT) if token else None
+        resumed = sessions.resume_session(store, token, SESSION_TIMEOUT) if token else None
         if current is None or resumed is None or resumed.user_id != current.user_id:
             raise AuthenticationError("the sign-in has ended: sign in again to download", code="signed_out")
         return build()
