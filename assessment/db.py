@@ -41,6 +41,11 @@ class StoreUnavailableError(AssessmentError):
     """The database cannot be reached just now; what was being done was not kept. Trying again later works."""
 
 
+class StoreFileChangedError(StoreUnavailableError):
+    """The SQLite file this store opened was deleted or replaced while it ran: no write is acknowledged any more
+    (SQLite would go on writing into the file no name points to, and all of it would be gone)."""
+
+
 # PostgreSQL SQLSTATEs of a connection that failed or was ended by the server (class 08: connection exception;
 # 57P01-57P03: the server shuts down, crashed, or is still starting). psycopg gives no SQLSTATE when it could not
 # connect at all.
@@ -86,6 +91,8 @@ class Store:
         self.url = url or default_url()
         self.engine = _engine(self.url)
         self._writer = self.engine.execution_options(begin="IMMEDIATE")
+        self._file = _sqlite_file(self.engine)
+        self._file_identity: tuple[int, int] | None = None  # the file's device and inode, once it exists
         if migrate and auto_migrate():
             self.migrate()
         elif migrate:
@@ -94,6 +101,7 @@ class Store:
             except AssessmentError:
                 self.engine.dispose()
                 raise
+        self._check_file()
 
     @property
     def dialect(self) -> str:
@@ -106,9 +114,18 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A transaction that commits at the end of the block, or rolls back if the block raises."""
+        """A transaction that commits at the end of the block, or rolls back if the block raises.
+
+        On SQLite the file is checked to be the one this store opened, after BEGIN and again just before the
+        commit: a deleted or replaced file raises StoreFileChangedError and the write is not acknowledged."""
         with _reachable(self.engine), Session(self._writer, expire_on_commit=False) as session, session.begin():
+            if self._file is not None:
+                session.connection()  # BEGIN IMMEDIATE first: a new connection opens (or creates) the file
+                self._check_file()
             yield session
+            if self._file is not None:
+                session.flush()
+                self._check_file()
 
     def migrate(self) -> str | None:
         """Bring the schema to the newest revision; safe when several processes start at once.
@@ -146,6 +163,25 @@ class Store:
     def dispose(self) -> None:
         self.engine.dispose()
 
+    def _check_file(self) -> None:
+        """Refuse to go on when the SQLite file's path no longer names the file this store first saw (one stat)."""
+        if self._file is None:
+            return
+        try:
+            found = os.stat(self._file)
+        except FileNotFoundError:
+            identity = None
+        else:
+            identity = (found.st_dev, found.st_ino)
+        if self._file_identity is None:
+            self._file_identity = identity
+        elif identity != self._file_identity:
+            what = "deleted" if identity is None else "replaced by another file"
+            raise StoreFileChangedError(
+                f"{self._file}: the database file was {what} while the app was running; nothing more is saved "
+                f"(the last change was not kept): put the file back and restart the app",
+                code="store_file_changed", file=str(self._file))
+
 
 def newest_revision() -> str:
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
@@ -160,6 +196,14 @@ def auto_migrate() -> bool:
         return False
     raise AssessmentError(f"{AUTO_MIGRATE}: {value!r} is neither 1 (migrate on start) nor 0 (refuse an "
                           f"out-of-date schema)", code="bad_setting", name=AUTO_MIGRATE, value=value)
+
+
+def _sqlite_file(engine: Engine) -> Path | None:
+    """The file of a SQLite database; None for PostgreSQL and an in-memory database."""
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or not path or path == ":memory:":
+        return None
+    return Path(path).absolute()
 
 
 def _engine(url: str) -> Engine:

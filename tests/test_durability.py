@@ -1,5 +1,6 @@
 """Real processes against SQLite and PostgreSQL: a writer killed mid-stream loses nothing it acknowledged;
-eight writers at once lose nothing and surface no error."""
+eight writers at once lose nothing and surface no error; a SQLite file deleted or replaced under a running
+store is noticed before the next write is acknowledged."""
 
 import json
 import signal
@@ -7,7 +8,13 @@ import subprocess
 import sys
 from dataclasses import asdict
 
+import pytest
+from sqlalchemy import text
+
 from assessment import PROJECT_ROOT
+from assessment.db import Store, StoreFileChangedError
+from assessment.services import Services
+from tests.conftest import PASSWORD
 from tests.workers import code_of
 
 
@@ -73,3 +80,33 @@ def test_eight_writers_at_once_lose_nothing(world_store):
         assert len(view.answers) == min(saves, items)
     answer_entries = [e for e in services.audit_log(w.admin, limit=10_000) if e.action == "answer"]
     assert len([e for e in answer_entries if int(e.entity_id) in diagnoses]) == 8 * saves
+
+
+def provider_names(store: Store) -> list[str]:
+    with store.read() as db:
+        return [name for (name,) in db.execute(text("SELECT name FROM organisations WHERE kind = 'provider'"))]
+
+
+@pytest.mark.parametrize("what_happens", ["deleted", "replaced"])
+def test_a_database_file_deleted_or_replaced_under_a_running_store_acknowledges_no_write(tmp_path, what_happens):
+    path = tmp_path / "assessment.db"
+    services = Services(Store(f"sqlite:///{path}"))
+    admin = services.set_up("苏州市工业和信息化局", "admin", "管理员", PASSWORD)
+    services.create_organisation(admin, kind="provider", name="服务商甲")  # the store's connection is open
+    if what_happens == "deleted":
+        path.unlink()  # SQLite would go on writing into the file no name points to any more
+    else:
+        other = Services(Store(f"sqlite:///{tmp_path / 'other.db'}"))
+        other.set_up("另一个局", "other", "别人", PASSWORD)
+        other.store.dispose()
+        (tmp_path / "other.db").replace(path)
+    with pytest.raises(StoreFileChangedError) as refused:
+        services.create_organisation(admin, kind="provider", name="服务商乙")
+    assert refused.value.code == "store_file_changed"
+    assert refused.value.params["file"] == str(path)
+    assert str(path) in str(refused.value)
+    with pytest.raises(StoreFileChangedError):  # and every write after it, until the app is restarted
+        services.create_organisation(admin, kind="provider", name="服务商丙")
+    services.store.dispose()
+    if what_happens == "replaced":  # the refused changes did not go into the file now there either
+        assert not {"服务商乙", "服务商丙"} & set(provider_names(Store(f"sqlite:///{path}")))
