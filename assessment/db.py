@@ -35,6 +35,9 @@ BUSY_TIMEOUT_MS = 30_000
 # Replicas of a shared deployment start with ASSESSMENT_AUTO_MIGRATE=0: the schema is then changed only by
 # `python -m assessment migrate`, run once per release, and a replica refuses an out-of-date schema.
 AUTO_MIGRATE = "ASSESSMENT_AUTO_MIGRATE"
+# Keys of PostgreSQL advisory locks, one per thing that must happen once however many processes try at once.
+MIGRATION_LOCK = 3911620
+SET_UP_LOCK = 3911621
 
 
 class StoreUnavailableError(AssessmentError):
@@ -133,7 +136,7 @@ class Store:
         Returns the revision the database was at before (None when it had no schema)."""
         with _reachable(self.engine), self._writer.begin() as connection:
             if self.dialect == "postgresql":  # one migrator at a time; the others then find nothing to do
-                connection.execute(text("SELECT pg_advisory_xact_lock(3911620)"))
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             before = MigrationContext.configure(connection).get_current_revision()
             config = Config()
             config.set_main_option("script_location", str(MIGRATIONS))
@@ -181,6 +184,14 @@ class Store:
                 f"{self._file}: the database file was {what} while the app was running; nothing more is saved "
                 f"(the last change was not kept): put the file back and restart the app",
                 code="store_file_changed", file=str(self._file))
+
+
+def one_at_a_time(session: Session, key: int) -> None:
+    """Wait until no other transaction holds ``key``, and hold it until this one ends; a check made after this
+    call sees what the transaction before it committed. On PostgreSQL an advisory lock; on SQLite nothing is
+    needed: a write transaction (BEGIN IMMEDIATE) already holds the database's one write lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def newest_revision() -> str:

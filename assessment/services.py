@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from assessment import accounts, workflow
 from assessment.accounts import ROLE_ORGANISATION, ROLES, Actor
-from assessment.db import Store
+from assessment.analytics import Filters
+from assessment.db import SET_UP_LOCK, Store, one_at_a_time
 from assessment.errors import AssessmentError
 from assessment.inputs import (
     InputError,
@@ -53,6 +54,8 @@ from assessment.workflow import DIAGNOSIS, EDITABLE, INITIAL, OPEN_REQUEST, SELF
 from assessment.worklist import BACK_WITH_PROVIDER
 
 DEFAULT_QUESTIONNAIRE = "cmmm-2020"
+LIKE_ESCAPE = "\\"  # the escape character of every search's LIKE pattern, on SQLite and PostgreSQL alike
+T = TypeVar("T")
 
 
 class ConflictError(AssessmentError):
@@ -77,6 +80,20 @@ class AssessmentView:
     reviews: list[Review] = field(default_factory=list)
     diagnosticians: list[str] = field(default_factory=list)  # who answered, by display name
 
+    @property
+    def as_of(self) -> datetime:
+        """When the latest change this view shows was made: a copy of it (an offline template) holds everything
+        changed until then, and anything changed later has a later time (writes to one assessment take turns)."""
+        return max([self.assessment.updated_at, *(row.updated_at for row in self.answers.values())])
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a longer list: its rows, and how many rows the whole list holds."""
+
+    rows: list[T]
+    total: int
+
 
 class Services:
     def __init__(self, store: Store):
@@ -89,8 +106,10 @@ class Services:
             return db.scalar(select(func.count()).select_from(User)) == 0
 
     def set_up(self, bureau_name: str, username: str, display_name: str, password: str) -> Actor:
-        """The first start: create the bureau and its first admin. Refused once any user exists."""
+        """The first start: create the bureau and its first admin. Refused once any user exists, also to a second
+        set-up started at the same moment (they run one after the other, and the second finds the first's admin)."""
         with self.store.write() as db:
+            one_at_a_time(db, SET_UP_LOCK)
             if db.scalar(select(func.count()).select_from(User)):
                 raise NotAllowedError("the tool is already set up; sign in instead", code="already_set_up")
             bureau = checked(OrganisationInput, {"kind": "bureau", "name": bureau_name})
@@ -137,8 +156,20 @@ class Services:
         with self.store.write() as db:
             require(db, actor, Op.MANAGE_USERS)
             user = _get(db, User, user_id, "user")
-            before, user.active = {"active": user.active}, active
-            _audit(db, actor, "activate" if active else "deactivate", "user", user.id, before, {"active": active})
+            before = {"active": user.active, "failed_logins": user.failed_logins, "locked_until": user.locked_until}
+            # Either way the account starts afresh: no lockout left over from before.
+            user.active, user.failed_logins, user.locked_until = active, 0, None
+            _audit(db, actor, "activate" if active else "deactivate", "user", user.id, before,
+                   {"active": active, "failed_logins": 0, "locked_until": None})
+
+    def unlock_user(self, actor: Actor, user_id: int) -> None:
+        """End an account's lockout after failed sign-ins (and its count of failures) before its time is up."""
+        with self.store.write() as db:
+            require(db, actor, Op.MANAGE_USERS)
+            user = _get(db, User, user_id, "user", lock=True)
+            before = {"failed_logins": user.failed_logins, "locked_until": user.locked_until}
+            user.failed_logins, user.locked_until = 0, None
+            _audit(db, actor, "unlock", "user", user.id, before, {"failed_logins": 0, "locked_until": None})
 
     def reset_password(self, actor: Actor, user_id: int) -> str:
         """Give a user a new one-time password (returned, to hand over once; only its hash is stored). The user must
@@ -160,12 +191,18 @@ class Services:
     def change_password(self, actor: Actor, current_password: str, new_password: str) -> Actor:
         """A user replaces its own password, naming the current one (a one-time password too); returns the actor as
         it now is (no longer bound to change it)."""
-        with self.store.write() as db:
+        with self.store.read() as db:
             user = db.get(User, actor.user_id) if actor.user_id is not None else None
             if not accounts.holds(user, actor):  # not require_active: a one-time password must open this
                 raise NotAllowedError(f"not allowed: user {actor.username} is not active", code="not_allowed")
-            if not accounts.verify_password(user, current_password):
-                raise InputError("password: the current password is wrong", code="form.password_wrong")
+        # Checked apart from the change, counted towards the lockout like a sign-in (a stolen open tab must not
+        # let anyone try passwords without limit).
+        if not accounts.is_current_password(self.store, user.id, current_password):
+            raise InputError("password: the current password is wrong", code="form.password_wrong")
+        with self.store.write() as db:
+            user = db.get(User, actor.user_id, with_for_update=True)
+            if not accounts.holds(user, actor):
+                raise NotAllowedError(f"not allowed: user {actor.username} is not active", code="not_allowed")
             if new_password == current_password:
                 raise InputError("password: the new password is the current one", code="form.password_unchanged")
             try:
@@ -182,9 +219,21 @@ class Services:
             require(db, actor, Op.MANAGE_USERS)
             return list(db.scalars(select(User).order_by(User.username)))
 
+    def users_page(self, actor: Actor, *, search: str | None = None, limit: int = 50,
+                   offset: int = 0) -> Page[tuple[User, Organisation | None]]:
+        """One page of the accounts, by username, each with its organisation (read in the same query, whatever
+        the number of accounts); ``search``: only those whose username or display name contains it."""
+        with self.store.read() as db:
+            require(db, actor, Op.MANAGE_USERS)
+            query = select(User, Organisation).outerjoin(Organisation, Organisation.id == User.organisation_id)
+            text = search_text(search)
+            if text:
+                query = query.where(containing(User.username, text) | containing(User.display_name, text))
+            return _page(db, query.order_by(User.username, User.id), limit, offset)
+
     def _new_user(self, db: Session, username: str, display_name: str, password: str, role: str,
                   organisation_id: int | None, districts: Sequence[str] | None) -> User:
-        username = username.strip()
+        username = accounts.username_key(username)  # ADMIN and ａｄｍｉｎ are admin: one name, one account
         messages: list[str] = []
         problems: list[tuple[str, dict]] = []  # one (code, params) per message, for the user's language
 
@@ -192,8 +241,8 @@ class Services:
             messages.append(message)
             problems.append((code, params))
 
-        if not (3 <= len(username) <= 64) or not all(ch.isalnum() or ch in "._-@" for ch in username):
-            refuse("username: 3–64 letters, digits or . _ - @", "form.username_format")
+        if not accounts.username_allowed(username):  # Latin letters only: no look-alike from another script
+            refuse("username: 3–64 letters a–z, digits or . _ - @", "form.username_format")
         elif db.scalar(select(User.id).where(User.username == username)):
             refuse(f"username: {username!r} is taken", "form.username_taken", username=username)
         if role not in ROLES:
@@ -236,18 +285,16 @@ class Services:
         """The enterprises the actor may read, by name; ``limit``: at most that many (a search box's first page)."""
         with self.store.read() as db:
             require_active(db, actor)
-            query = scope_enterprises(actor, select(Organisation).where(Organisation.kind == "enterprise"))
-            if district:
-                query = query.where(Organisation.district == district)
-            if industry:
-                query = query.where(Organisation.industry == industry)
-            search = "".join(ch for ch in search or "" if ch.isprintable())  # PostgreSQL refuses a NUL
-            if search.strip():
-                search = search.strip()
-                query = query.where(Organisation.name.contains(search)
-                                    | (Organisation.credit_code == search.replace(" ", "").upper()))
-            query = query.order_by(Organisation.name, Organisation.id)
+            query = _enterprises(actor, district, industry, search)
             return list(db.scalars(query.limit(limit) if limit is not None else query))
+
+    def enterprises_page(self, actor: Actor, *, district: str | None = None, industry: str | None = None,
+                         search: str | None = None, limit: int = 50, offset: int = 0) -> Page[Organisation]:
+        """One page of ``list_enterprises`` and how many enterprises it has in all."""
+        with self.store.read() as db:
+            require_active(db, actor)
+            page = _page(db, _enterprises(actor, district, industry, search), limit, offset)
+            return Page([org for org, in page.rows], page.total)
 
     def list_providers(self, actor: Actor) -> list[Organisation]:
         with self.store.read() as db:
@@ -341,7 +388,7 @@ class Services:
                                  code="template.not_a_scale_code", item=item_id, value=str(code))
             note, evidence = _text(note, f"{item_id}.note"), _text(evidence, f"{item_id}.evidence")
             row = db.get(Answer, (a.id, item_id))
-            before = None if row is None else {"code": row.code, "note": row.note, "evidence": row.evidence}
+            before = _answer(row)
             if row is None:
                 row = Answer(assessment_id=a.id, item_id=item_id)
                 db.add(row)
@@ -364,15 +411,24 @@ class Services:
 
     def import_filled(self, actor: Actor, *, questionnaire_id: str, profile: str, enterprise: dict[str, Any],
                       answers: dict[str, dict[str, Any]], facts: dict[str, Any] | None = None,
-                      assessment_id: int | None = None) -> tuple[int, bool]:
+                      assessment_id: int | None = None, template_version: int | None = None,
+                      template_as_of: datetime | None = None, overwrite: bool = False) -> tuple[int, bool]:
         """A filled offline template, in one transaction: into the assessment it was made for, or else into a
         new self-assessment of the enterprise it names (registered first when it is new).
-        Returns the assessment id and whether the enterprise was new."""
+        Returns the assessment id and whether the enterprise was new.
+
+        ``template_version`` and ``template_as_of`` say what the template was made from (the assessment's version
+        and ``AssessmentView.as_of``). An answer changed online after that which the template would change is
+        not overwritten: the whole import is refused naming them (ConflictError), unless ``overwrite`` is
+        chosen. Without them, every stored answer the template would change counts as changed online."""
         q = by_id(questionnaire_id)
         with self.store.write() as db:
             created = False
+            online: _ChangedOnline | None = None
             if assessment_id is not None:
                 a = _get(db, Assessment, assessment_id, "assessment", actor, lock=True)
+                if a.version != template_version:  # the same version: nothing changed since the template
+                    online = _ChangedOnline(template_as_of, overwrite)
                 a, q = self._editable(db, actor, a.id, a.version)
             else:
                 values = checked(OrganisationInput, {"kind": "enterprise", **enterprise}, "enterprise")
@@ -389,11 +445,13 @@ class Services:
                 raise InputError(f"profile: the template is for {profile} manufacturing, assessment {a.id} "
                                  f"for {a.profile}", code="template.profile_mismatch", profile=profile, id=a.id,
                                  expected=f"{a.profile}")
-            self._store_answers(db, actor, a, q, answers, facts)
+            self._store_answers(db, actor, a, q, answers, facts, online)
             return a.id, created
 
     def _store_answers(self, db: Session, actor: Actor, a: Assessment, q: Questionnaire,
-                       answers: dict[str, dict[str, Any]], profile: dict[str, Any] | None) -> None:
+                       answers: dict[str, dict[str, Any]], profile: dict[str, Any] | None,
+                       online: _ChangedOnline | None = None) -> None:
+        """Store the answers that differ from those stored; the audit entry holds each before and after."""
         problems, codes = [], []
         for item_id, answer in answers.items():
             item = q.item_by_id.get(item_id)
@@ -407,20 +465,25 @@ class Services:
         if problems:
             raise InputError(problems, problems=codes)
         existing = {row.item_id: row for row in db.scalars(select(Answer).where(Answer.assessment_id == a.id))}
+        values = {item_id: {"code": answer["code"], "note": _text(answer.get("note"), f"{item_id}.note"),
+                            "evidence": _text(answer.get("evidence"), f"{item_id}.evidence")}
+                  for item_id, answer in answers.items()}
+        changed = {item_id: value for item_id, value in values.items() if _answer(existing.get(item_id)) != value}
+        overwritten = [] if online is None else online.overwritten(a, changed, existing)
+        before = {item_id: _answer(existing.get(item_id)) for item_id in changed}
         stamp = now()
-        for item_id, answer in answers.items():
+        for item_id, value in changed.items():
             row = existing.get(item_id) or Answer(assessment_id=a.id, item_id=item_id)
-            row.code = answer["code"]
-            row.note = _text(answer.get("note"), f"{item_id}.note")
-            row.evidence = _text(answer.get("evidence"), f"{item_id}.evidence")
+            row.code, row.note, row.evidence = value["code"], value["note"], value["evidence"]
             row.updated_by, row.updated_at = actor.user_id, stamp
             db.add(row)
         if profile is not None:
             self._store_profile(db, actor, a, profile)
         db.flush()
         self._rescore(db, a, q)
-        _audit(db, actor, "import_answers", "assessment", a.id, None,
-               {"answers": len(answers), "profile": profile is not None})
+        _audit(db, actor, "import_answers", "assessment", a.id, {"changed": before},
+               {"answers": len(answers), "profile": profile is not None, "changed": changed,
+                "overwritten": overwritten})
 
     def save_profile(self, actor: Actor, assessment_id: int, *, expected_version: int, **data: Any) -> int:
         with self.store.write() as db:
@@ -524,6 +587,17 @@ class Services:
                    {"status": a.status, "provider_id": a.provider_id, "rating": rating, "comment": comment})
             return a.version
 
+    def record_download(self, actor: Actor, download: str, *, assessment_id: int | None = None,
+                        filters: Filters | None = None) -> None:
+        """A file handed to the actor, in the audit log: which ``download`` (report, template, answers_csv …), of
+        which assessment or with which filters (only those set)."""
+        chosen = {name: value for name, value in vars(filters).items() if value is not None} if filters else {}
+        with self.store.write() as db:
+            require_active(db, actor)
+            _audit(db, actor, "download", "assessment" if assessment_id is not None else "download",
+                   assessment_id if assessment_id is not None else download, None,
+                   {"download": download, **({"filters": chosen} if chosen else {})})
+
     def audit_log(self, actor: Actor, *, entity: str | None = None, entity_id: int | str | None = None,
                   limit: int = 500) -> list[AuditEntry]:
         with self.store.read() as db:
@@ -552,6 +626,68 @@ class Services:
     def _rescore(self, db: Session, a: Assessment, q: Questionnaire) -> None:
         answers = dict(db.execute(select(Answer.item_id, Answer.code).where(Answer.assessment_id == a.id)).all())
         write_result(db, a, score(q, answers, a.profile, allow_incomplete=True))
+
+
+def search_text(search: str | None) -> str:
+    """What a search box's text searches for: printable characters (PostgreSQL refuses a NUL), trimmed."""
+    return "".join(ch for ch in search or "" if ch.isprintable()).strip()
+
+
+def containing(column: Any, text: str) -> ColumnElement[bool]:
+    """``column`` contains ``text`` as typed: ``%``, ``_`` and the escape character itself are characters to find,
+    not LIKE wildcards (unescaped, a search for ``%`` found everything)."""
+    literal = "".join(LIKE_ESCAPE + ch if ch in ("%", "_", LIKE_ESCAPE) else ch for ch in text)
+    return column.contains(literal, escape=LIKE_ESCAPE)
+
+
+def _enterprises(actor: Actor, district: str | None, industry: str | None, search: str | None) -> Select:
+    """The enterprises the actor may read, narrowed by district, industry and a name (or credit code) search."""
+    query = scope_enterprises(actor, select(Organisation).where(Organisation.kind == "enterprise"))
+    if district:
+        query = query.where(Organisation.district == district)
+    if industry:
+        query = query.where(Organisation.industry == industry)
+    text = search_text(search)
+    if text:
+        query = query.where(containing(Organisation.name, text)
+                            | (Organisation.credit_code == text.replace(" ", "").upper()))
+    return query.order_by(Organisation.name, Organisation.id)
+
+
+def _page(db: Session, query: Select, limit: int, offset: int) -> Page:
+    """The rows of ``query`` from ``offset`` on, at most ``limit`` of them, and how many it has in all."""
+    for name, value, least in (("limit", limit, 1), ("offset", offset, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise InputError(f"{name}: must not be less than {least}, not {value!r}", code="form.too_small",
+                             field=name, limit=least)
+    total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    return Page([tuple(row) for row in db.execute(query.limit(limit).offset(offset))], total)
+
+
+@dataclass(frozen=True)
+class _ChangedOnline:
+    """An import of a template made from an assessment, checking for answers changed online since: after
+    ``as_of`` (every stored answer when it is not known)."""
+
+    as_of: datetime | None
+    overwrite: bool
+
+    def overwritten(self, a: Assessment, changed: dict[str, dict], existing: dict[str, Answer]) -> list[str]:
+        """The requirements of ``changed`` whose stored answer changed online since; ConflictError naming them
+        unless they are to be overwritten."""
+        items = [item_id for item_id in changed if item_id in existing
+                 and (self.as_of is None or existing[item_id].updated_at > self.as_of)]
+        if items and not self.overwrite:
+            raise ConflictError(
+                f"assessment {a.id}: {len(items)} answers were changed online after this template was made, and the "
+                f"template says otherwise: {', '.join(items)}. Nothing was imported: export a new template, or import "
+                "this one again choosing to overwrite those answers", code="template.changed_online", id=a.id,
+                count=len(items), items=", ".join(items))
+        return items
+
+
+def _answer(row: Answer | None) -> dict[str, str | None] | None:
+    return None if row is None else {"code": row.code, "note": row.note, "evidence": row.evidence}
 
 
 def _new_assessment(db: Session, actor: Actor, enterprise: Organisation, kind: str, q: Questionnaire,
