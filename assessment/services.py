@@ -50,6 +50,7 @@ from assessment.permissions import NotAllowedError, Op, require, require_active,
 from assessment.questionnaire import Questionnaire, by_id
 from assessment.results import write_result
 from assessment.scoring import score
+from assessment.setup_token import SERVER_TOKEN, SetupToken
 from assessment.workflow import DIAGNOSIS, EDITABLE, INITIAL, OPEN_REQUEST, SELF, Facts, WorkflowError
 from assessment.worklist import BACK_WITH_PROVIDER
 
@@ -96,18 +97,36 @@ class Page(Generic[T]):
 
 
 class Services:
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, setup_token: SetupToken = SERVER_TOKEN):
         self.store = store
+        self.setup_token = setup_token
 
     # -- accounts and organisations (bureau admin) --------------------------------------------------------
 
     def needs_setup(self) -> bool:
+        """Whether the database has no user yet; the first time it has none, the server's console is told the
+        set-up token that the set-up page asks for."""
         with self.store.read() as db:
-            return db.scalar(select(func.count()).select_from(User)) == 0
+            empty = db.scalar(select(func.count()).select_from(User)) == 0
+        if empty:
+            self.setup_token.announce()
+        return empty
 
-    def set_up(self, bureau_name: str, username: str, display_name: str, password: str) -> Actor:
+    def set_up(self, bureau_name: str, username: str, display_name: str, password: str, *,
+               token: str | None = None) -> Actor:
         """The first start: create the bureau and its first admin. Refused once any user exists, also to a second
-        set-up started at the same moment (they run one after the other, and the second finds the first's admin)."""
+        set-up started at the same moment (they run one after the other, and the second finds the first's admin).
+
+        A set-up from a browser passes the ``token`` its user typed, which must be the set-up token printed on the
+        server's console; None is for callers that run on the server itself (the command line, tests)."""
+        if token is not None:
+            self.setup_token.check(token)
+        admin = self._set_up(bureau_name, username, display_name, password)
+        if token is not None:
+            self.setup_token.used()
+        return admin
+
+    def _set_up(self, bureau_name: str, username: str, display_name: str, password: str) -> Actor:
         with self.store.write() as db:
             one_at_a_time(db, SET_UP_LOCK)
             if db.scalar(select(func.count()).select_from(User)):
@@ -679,9 +698,9 @@ class _ChangedOnline:
                  and (self.as_of is None or existing[item_id].updated_at > self.as_of)]
         if items and not self.overwrite:
             raise ConflictError(
-                f"assessment {a.id}: {len(items)} answers were changed online after this template was made, and the "
-                f"template says otherwise: {', '.join(items)}. Nothing was imported: export a new template, or import "
-                "this one again choosing to overwrite those answers", code="template.changed_online", id=a.id,
+                f"assessment {a.id}: answers changed online after this template was made, which it would overwrite: "
+                f"{', '.join(items)}. Nothing was imported: export a new template, or import this one again choosing "
+                "to overwrite those answers", code="template.changed_online", id=a.id,
                 count=len(items), items=", ".join(items))
         return items
 

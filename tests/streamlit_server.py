@@ -15,6 +15,10 @@ import urllib.request
 from pathlib import Path
 
 from assessment import PROJECT_ROOT
+from assessment.setup_token import ENV as SETUP_TOKEN_ENV
+
+# The set-up token every test server (and the tests' AppTests) is given, so that a test can type it in.
+SETUP_TOKEN = "set-up-token-of-the-tests-0123456789"
 
 
 def free_port() -> int:
@@ -34,7 +38,7 @@ class StreamlitServer:
 
     def start(self) -> None:
         """Start the server (again) on its port and database; returns once it answers its health check."""
-        env = {**os.environ, "ASSESSMENT_DB_URL": self.db_url}
+        env = {SETUP_TOKEN_ENV: SETUP_TOKEN, **os.environ, "ASSESSMENT_DB_URL": self.db_url}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", self.script, "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],

@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from assessment import PROJECT_ROOT
+from assessment import PROJECT_ROOT, setup_token
 from assessment.db import Store
 from assessment.services import Services
-from tests.conftest import PASSWORD, build_world
+from tests.conftest import PASSWORD, build_world, signed_in
+from tests.streamlit_server import SETUP_TOKEN
 from ui import i18n
 from ui.navigation import ROLE_PAGES
 
@@ -20,6 +21,7 @@ APP = str(PROJECT_ROOT / "app.py")
 def app_db(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'app.db'}"
     monkeypatch.setenv("ASSESSMENT_DB_URL", url)
+    monkeypatch.setenv(setup_token.ENV, SETUP_TOKEN)
     return url
 
 
@@ -47,6 +49,7 @@ def test_first_start_sets_up_then_signs_in(app_db):
     assert not app.exception
     assert app.title[0].value == "初始设置"
     inputs = {field.label: field for field in app.text_input}
+    inputs["设置令牌"].input(SETUP_TOKEN)
     inputs["管理员用户名"].input("chief")
     inputs["密码（至少10位，含字母和数字）"].input(PASSWORD)
     inputs["再次输入密码"].input(PASSWORD)
@@ -54,7 +57,7 @@ def test_first_start_sets_up_then_signs_in(app_db):
     assert app.title[0].value == "登录"
     assert app.success[0].value == "设置完成，请登录。"
     sign_in(app, "chief", "wrong password 1")
-    assert app.error[0].value == "用户名或密码错误。"
+    assert app.error[0].value == "用户名或密码错误，或账户因多次登录失败已暂时锁定。"
     sign_in(app, "chief")
     assert not app.exception
     assert app.title[0].value == "统计总览"
@@ -71,7 +74,7 @@ def test_each_role_reaches_its_own_pages_and_no_others(app_world, role):
     actor = {"bureau_admin": app_world.admin, "bureau_analyst": app_world.analyst,
              "provider_user": app_world.provider_a, "enterprise_user": app_world.enterprise_1}[role]
     app = AppTest.from_file(APP, default_timeout=60)
-    app.session_state["actor"] = actor
+    signed_in(app.session_state, actor)
     app.run()
     assert not app.exception
     mine = set(ROLE_PAGES[role])

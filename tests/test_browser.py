@@ -6,6 +6,7 @@ from playwright.sync_api import Page, expect
 
 from assessment.services import Services
 from tests.conftest import PASSWORD, SCREENSHOTS, build_world, credit_code
+from tests.streamlit_server import SETUP_TOKEN
 
 pytestmark = pytest.mark.browser
 
@@ -33,6 +34,7 @@ def set_up_and_sign_in(page: Page, on_setup=lambda: None) -> None:
     returns once the browser holds the sign-in cookie."""
     expect(page.get_by_role("heading", name="初始设置")).to_be_visible()
     on_setup()
+    fill(page, "设置令牌", SETUP_TOKEN)  # the test servers are given it (tests/streamlit_server.py)
     fill(page, "管理员用户名", "chief")
     fill(page, "密码（至少10位，含字母和数字）", PASSWORD)
     fill(page, "再次输入密码", PASSWORD)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import JSON, func, select
 from streamlit.testing.v1 import AppTest
 
-from assessment import PROJECT_ROOT, reference
+from assessment import PROJECT_ROOT, reference, setup_token
 from assessment.accounts import authenticate
 from assessment.db import Store
 from assessment.demo import INDUSTRY_WORDS, PROVIDERS, generate
@@ -29,6 +29,7 @@ from assessment.models import (
 from assessment.scoring import Result, score
 from assessment.services import Services
 from tests.conftest import PASSWORD
+from tests.streamlit_server import SETUP_TOKEN
 from ui import work
 
 
@@ -213,8 +214,10 @@ def test_demo_data_joins_the_bureau_just_set_up(store):
 
 def test_the_first_start_with_demo_data_lists_every_demo_account_and_its_role(tmp_path, monkeypatch):
     monkeypatch.setenv("ASSESSMENT_DB_URL", f"sqlite:///{tmp_path / 'app.db'}")
+    monkeypatch.setenv(setup_token.ENV, SETUP_TOKEN)
     app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120).run()
     inputs = {field.label: field for field in app.text_input}
+    inputs["设置令牌"].input(SETUP_TOKEN)
     inputs["管理员用户名"].input("chief")
     inputs["密码（至少10位，含字母和数字）"].input(PASSWORD)
     inputs["再次输入密码"].input(PASSWORD)

@@ -24,7 +24,7 @@ from assessment.db import Store
 from assessment.models import User
 from reports import template
 from tests.conftest import PASSWORD
-from tests.streamlit_server import StreamlitServer
+from tests.streamlit_server import SETUP_TOKEN, StreamlitServer
 from tests.test_browser import fill, ready
 from ui import work
 
@@ -93,6 +93,7 @@ def test_no_secret_reaches_the_server_log(page: Page, debug_server):
     server, store, log = debug_server
     page.goto(server.url)
     ready(page)
+    fill(page, "设置令牌", SETUP_TOKEN)
     fill(page, "管理员用户名", "chief")
     fill(page, "密码（至少10位，含字母和数字）", PASSWORD)
     fill(page, "再次输入密码", PASSWORD)
@@ -102,7 +103,7 @@ def test_no_secret_reaches_the_server_log(page: Page, debug_server):
         fill(page, "用户名", "chief")
         fill(page, "密码", wrong)
         page.get_by_role("button", name="登录").click()
-        expect(page.get_by_text("用户名或密码错误。")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("用户名或密码错误，或账户因多次登录失败已暂时锁定。")).to_be_visible(timeout=30_000)
     fill(page, "用户名", "chief")
     fill(page, "密码", PASSWORD)
     page.get_by_role("button", name="登录").click()
@@ -121,6 +122,7 @@ def test_no_secret_reaches_the_server_log(page: Page, debug_server):
     text = log.read_text(encoding="utf-8", errors="replace")
     assert "AppSession initialized" in text, "the server logs at DEBUG"
     secrets = {"password": PASSWORD, "wrong password": "wrong " + PASSWORD, "hash": stored, "token": token,
+               "set-up token": SETUP_TOKEN,
                "token hash": hashlib.sha256(token.encode()).hexdigest()}
     assert [name for name, secret in secrets.items() if secret in text] == []
     assert "$argon2" not in text

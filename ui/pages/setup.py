@@ -10,6 +10,8 @@ from ui.i18n import t
 st.title(t("setup.title"))
 st.write(t("setup.intro"))
 with st.form("setup"):
+    # Only who can read the server's console may become the first administrator (assessment/setup_token.py).
+    token = st.text_input(t("setup.token"), type="password", help=t("setup.token_help"))
     bureau = st.text_input(t("setup.bureau"), value=t("setup.bureau_default"))
     username = st.text_input(t("setup.username"), value="admin")
     display_name = st.text_input(t("setup.display_name"))
@@ -25,7 +27,7 @@ if submitted:
     else:
         services = session.services()
         try:
-            admin = services.set_up(bureau, username, display_name or username, password)
+            admin = services.set_up(bureau, username, display_name or username, password, token=token)
             if demo:  # added to the bureau just set up: no second bureau, names without a run number
                 with st.spinner(t("setup.demo_loading")):
                     accounts = generate(services.store, int(enterprises), bureau=admin.organisation_id,
