@@ -116,6 +116,7 @@ CASES = [
                                                          f.enterprise), bureau_oversees=True),
     Case("set_user_active", lambda s, w, a, f: s.set_user_active(a, f.user, False), bureau_oversees=True),
     Case("reset_password", lambda s, w, a, f: s.reset_password(a, f.user), bureau_oversees=True),
+    Case("unlock_user", lambda s, w, a, f: s.unlock_user(a, f.user), bureau_oversees=True),
     # One's own password only: an actor naming another side's user (its id, with one's own role) is refused.
     Case("change_password", lambda s, w, a, f: s.change_password(replace(a, user_id=f.user), PASSWORD,
                                                                  "a new password 42")),
@@ -277,7 +278,7 @@ def test_lockout_counts_only_consecutive_failures_and_refuses_even_the_right_pas
         authenticate(store, "enterprise_2", "wrong password 1")  # the fifth in a row
     with pytest.raises(AuthenticationError) as caught:
         authenticate(store, "enterprise_2", PASSWORD)
-    assert caught.value.code == "locked"
+    assert caught.value.code == "sign_in_failed"  # the same refusal as for a wrong password (tests/test_sign_in.py)
     with store.read() as db:
         locked_until = db.scalar(select(User.locked_until).where(User.username == "enterprise_2"))
     assert now() < locked_until <= now() + accounts.LOCKOUT
@@ -430,7 +431,11 @@ def writing_steps(services: Services, w, cmmm) -> list[tuple[str, Actor, Callabl
                                                               w.provider_a_id),
          "create", "user", lambda after: after["username"] == "newcomer" and "password" not in str(after)),
         ("set_user_active", w.admin, lambda: services.set_user_active(w.admin, w.provider_b.user_id, False)
-         or w.provider_b.user_id, "deactivate", "user", lambda after: after == {"active": False}),
+         or w.provider_b.user_id, "deactivate", "user",
+         lambda after: after == {"active": False, "failed_logins": 0, "locked_until": None}),
+        ("unlock_user", w.admin, lambda: services.unlock_user(w.admin, w.enterprise_1.user_id)
+         or w.enterprise_1.user_id, "unlock", "user",
+         lambda after: after == {"failed_logins": 0, "locked_until": None}),
         ("request_diagnosis", w.enterprise_2, lambda: services.request_diagnosis(w.enterprise_2, w.enterprise_2_id),
          "create", "assessment", lambda after: after["kind"] == "diagnosis"),
         ("reset_password", w.admin, lambda: services.reset_password(w.admin, w.enterprise_2.user_id)

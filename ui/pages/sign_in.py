@@ -23,7 +23,8 @@ with st.form("sign_in"):
     submitted = st.form_submit_button(t("signin.submit"), type="primary")
 if submitted:
     try:
-        session.sign_in(authenticate(session.services().store, username, password))
+        # The client's address (None on a local connection): failures from one address slow its next attempts.
+        session.sign_in(authenticate(session.services().store, username, password, st.context.ip_address))
         st.session_state.pop("demo_accounts", None)
         st.rerun()
     except AssessmentError as error:
