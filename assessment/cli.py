@@ -85,6 +85,10 @@ def _workbook_commands(commands) -> None:
     filled = commands.add_parser("import", help="import filled offline templates (.xlsx, or a .zip of them)")
     filled.add_argument("files", nargs="+", metavar="FILE")
     filled.add_argument("--db", metavar="URL", help=DB_HELP)
+    filled.add_argument("--overwrite", action="store_true",
+                        help="import a template made from an assessment even where its answers were changed since "
+                             "the template was made (the audit log keeps every overwritten answer); without it such "
+                             "a file is refused, naming those requirements")
     filled.set_defaults(run=_import)
 
     one = commands.add_parser("report", help="write the diagnostic report workbook of one assessment")
@@ -151,6 +155,13 @@ def _store_commands(commands) -> None:
                                                   "it is (once per release in a shared deployment)")
     migrate.add_argument("--db", metavar="URL", help=DB_HELP)
     migrate.set_defaults(run=_migrate)
+
+    grant = commands.add_parser("grant-app-role", help="PostgreSQL: give the app a role of its own that can read "
+                                                       "and write but never rewrite the audit log (run as the "
+                                                       "tables' owner, after every migrate)")
+    grant.add_argument("--db", metavar="URL", help=DB_HELP + "; connect as the role that owns the tables")
+    grant.add_argument("--role", required=True, metavar="NAME", help="the app's role, created when missing")
+    grant.set_defaults(run=_grant_app_role)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -289,40 +300,45 @@ def _template(args) -> int:
 
 
 def _import(args) -> int:
-    """Each file on its own: a file with any problem imports nothing and the others still import."""
+    """Each file on its own: a file with any problem imports nothing and the others still import. All files are
+    read first, and the database is opened only for one that can be imported: a refused file is told at once."""
     from pathlib import Path
 
-    from assessment.accounts import Actor
-    from assessment.db import Store
-    from assessment.services import Services
-    from reports.template import TemplateError, read_template, read_zip
+    from reports.template import TemplateError, read_uploads
 
-    services, failed = Services(Store(args.db)), 0
+    outcomes = []
     for file in args.files:
         path = Path(file)
         try:
             data = path.read_bytes()
-            outcomes = [(f"{path}/{member}", outcome) for member, outcome in read_zip(data, str(path))] \
-                if path.suffix.lower() == ".zip" else [(str(path), read_template(data, str(path)))]
         except OSError as exc:
-            outcomes = [(str(path), TemplateError(f"{path}: cannot be read ({exc.strerror})"))]
-        except AssessmentError as exc:
-            outcomes = [(str(path), exc)]
-        for name, outcome in outcomes:
-            problems = outcome.messages if isinstance(outcome, AssessmentError) else \
-                _import_one(services, Actor.operator(), name, outcome)
-            failed += bool(problems)
-            for message in problems:
-                print(message, file=sys.stderr)
+            outcomes.append((str(path), TemplateError(f"{path}: cannot be read ({exc.strerror})")))
+            continue
+        outcomes += read_uploads([(str(path), data)])
+    services, failed = None, 0
+    for name, outcome in outcomes:
+        if isinstance(outcome, AssessmentError):
+            problems = outcome.messages
+        else:
+            if services is None:
+                from assessment.db import Store
+                from assessment.services import Services
+
+                services = Services(Store(args.db))
+            problems = _import_one(services, name, outcome, overwrite=args.overwrite)
+        failed += bool(problems)
+        for message in problems:
+            print(message, file=sys.stderr)
     return 1 if failed else 0
 
 
-def _import_one(services, actor, name: str, filled) -> list[str]:
-    """Store one checked template; returns its problems (none when it was imported)."""
+def _import_one(services, name: str, filled, *, overwrite: bool) -> list[str]:
+    """Store one checked template as the operator; returns its problems (none when it was imported)."""
+    from assessment.accounts import Actor
+
     try:
-        assessment_id, new = services.import_filled(
-            actor, questionnaire_id=filled.questionnaire_id, profile=filled.profile, enterprise=filled.enterprise,
-            answers=filled.answers, facts=filled.profile_fields or None, assessment_id=filled.assessment_id)
+        assessment_id, new = services.import_filled(Actor.operator(), **filled.import_arguments(),
+                                                    overwrite=overwrite)
     except AssessmentError as exc:
         return [f"{name}: {message}" for message in exc.messages]
     print(f"{name}: imported {len(filled.answers)} answers into assessment {assessment_id}"
@@ -450,16 +466,11 @@ def _demo(args) -> int:
 
 def _migrate(args) -> int:
     """The one place a shared deployment's schema changes: replicas run with ASSESSMENT_AUTO_MIGRATE=0."""
-    from sqlalchemy.exc import ArgumentError, OperationalError
+    from sqlalchemy.exc import OperationalError
 
-    from assessment.db import Store, default_url, newest_revision
+    from assessment.db import newest_revision
 
-    url = args.db or default_url()
-    try:
-        store = Store(url, migrate=False)
-    except (ArgumentError, ImportError):  # not a URL, or a database this tool has no driver for
-        raise AssessmentError(f"--db: {url!r} is not a database URL this tool can use (sqlite:///data/assessment.db "
-                              f"or postgresql+psycopg://user@host:5432/assessment)") from None
+    store = _owner_store(args.db)
     where = store.engine.url.render_as_string(hide_password=True)
     try:
         before = store.migrate()
@@ -473,6 +484,32 @@ def _migrate(args) -> int:
         print(f"{where}: already at the newest revision {newest}")
     else:
         print(f"{where}: migrated from {before or 'an empty database'} to revision {newest}")
+    return 0
+
+
+def _owner_store(db: str | None):
+    """The store of --db as it is, for the commands that change the schema or its grants."""
+    from sqlalchemy.exc import ArgumentError
+
+    from assessment.db import Store, default_url
+
+    url = db or default_url()
+    try:
+        return Store(url, migrate=False)
+    except (ArgumentError, ImportError):  # not a URL, or a database this tool has no driver for
+        raise AssessmentError(f"--db: {url!r} is not a database URL this tool can use (sqlite:///data/assessment.db "
+                              f"or postgresql+psycopg://user@host:5432/assessment)") from None
+
+
+def _grant_app_role(args) -> int:
+    store = _owner_store(args.db)
+    try:
+        store.grant_app_role(args.role)
+    finally:
+        store.dispose()
+    where = store.engine.url.render_as_string(hide_password=True)
+    print(f"{where}: the role {args.role} may read and write the app's tables and only add to the audit log; "
+          f"start the app with ASSESSMENT_DB_URL naming {args.role} and ASSESSMENT_AUTO_MIGRATE=0")
     return 0
 
 

@@ -15,6 +15,7 @@ is back simply works. Other database errors (a bad query, a broken constraint) a
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,6 +39,8 @@ AUTO_MIGRATE = "ASSESSMENT_AUTO_MIGRATE"
 # Keys of PostgreSQL advisory locks, one per thing that must happen once however many processes try at once.
 MIGRATION_LOCK = 3911620
 SET_UP_LOCK = 3911621
+_INSUFFICIENT_PRIVILEGE = "42501"
+_ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")  # written into SQL unquoted: only plain names
 
 
 class StoreUnavailableError(AssessmentError):
@@ -162,6 +165,51 @@ class Store:
                 f"of the tool needs {newest}; with {AUTO_MIGRATE}=0 it is not migrated on start: run "
                 f"`python -m assessment migrate --db URL` once, then start again",
                 code="schema_out_of_date", current=current or "-", newest=newest)
+
+    def grant_app_role(self, role: str) -> None:
+        """Give ``role`` (created when missing, able to sign in) what the app needs and no more: on the app's
+        tables SELECT, INSERT, UPDATE and DELETE; on the audit log SELECT and INSERT only; on alembic_version
+        SELECT; the sequences its inserts draw from. It owns nothing, so it can neither alter, drop nor
+        truncate a table nor disable the trigger that keeps the audit log append-only. Run by the role that
+        owns the tables (the migrator), after every `migrate`; running it again gives the same grants."""
+        from assessment.models import AuditEntry, Base  # the app's tables
+
+        where = self.engine.url.render_as_string(hide_password=True)
+        if self.dialect != "postgresql":
+            raise AssessmentError(f"{where}: an application role is for PostgreSQL; a SQLite file has no roles")
+        if not _ROLE_NAME.fullmatch(role):
+            raise AssessmentError(f"--role: {role!r} is not a plain role name (lower-case letters, digits and _)")
+        self.require_newest_schema()
+        audit_log = AuditEntry.__tablename__
+        tables = sorted(name for name in Base.metadata.tables if name != audit_log)
+        with _reachable(self.engine), self.engine.begin() as connection:
+            found = connection.execute(text("SELECT rolsuper OR rolbypassrls, rolname = current_user, "
+                                            "pg_has_role(rolname, current_user, 'MEMBER') "
+                                            "FROM pg_roles WHERE rolname = :role"), {"role": role}).first()
+            if found is not None and any(found):  # a superuser, the owner itself, or a role the owner's rights reach
+                raise AssessmentError(f"{where}: the role {role} is a superuser or holds the rights of the tables' "
+                                      f"owner; the application needs a role of its own")
+            database = connection.exec_driver_sql("SELECT current_database()").scalar_one()
+            schema = connection.exec_driver_sql("SELECT current_schema()").scalar_one()
+            statements = [
+                *([] if found else [f"CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT"]),
+                f'GRANT CONNECT ON DATABASE "{database}" TO {role}',
+                f'GRANT USAGE ON SCHEMA "{schema}" TO {role}',
+                f'REVOKE ALL ON ALL TABLES IN SCHEMA "{schema}" FROM {role}',
+                f'REVOKE ALL ON ALL SEQUENCES IN SCHEMA "{schema}" FROM {role}',
+                f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(tables)} TO {role}",
+                f"GRANT SELECT, INSERT ON {audit_log} TO {role}",
+                f"GRANT SELECT ON alembic_version TO {role}",
+                f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "{schema}" TO {role}',
+            ]
+            try:
+                for statement in statements:
+                    connection.exec_driver_sql(statement)
+            except DBAPIError as error:
+                if getattr(error.orig, "sqlstate", None) != _INSUFFICIENT_PRIVILEGE:
+                    raise
+                raise AssessmentError(f"{where}: {str(error.orig).strip().splitlines()[0]}: run this as the role "
+                                      f"that owns the tables (the one `migrate` runs as)") from None
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -179,6 +179,44 @@ def test_two_stores_starting_at_once_on_one_postgres_database_migrate_it_once(da
         store.dispose()
 
 
+# --- the application's own database role ----------------------------------------------------------------------
+
+# Statements by which a role that owned the audit log could rewrite or hide it; the application's role may do none.
+AUDIT_LOG_REWRITES = ("UPDATE audit_log SET action = 'nothing happened'", "DELETE FROM audit_log",
+                      "TRUNCATE audit_log", "ALTER TABLE audit_log DISABLE TRIGGER ALL",
+                      "DROP TRIGGER audit_log_append_only ON audit_log", "DROP TABLE audit_log")
+
+
+@pytest.mark.postgres
+def test_the_app_role_runs_the_app_and_cannot_rewrite_the_audit_log(databases, monkeypatch):
+    owner_url = databases.new("postgres")  # the migrator: it owns the tables
+    cli("migrate", "--db", owner_url)
+    role = f"app_{owner_url.rsplit('/', 1)[1]}"  # roles belong to the whole cluster: one per test database
+    cli("grant-app-role", "--db", owner_url, "--role", role)
+    cli("grant-app-role", "--db", owner_url, "--role", role)  # again, as after every release: the same grants
+    refused = cli("grant-app-role", "--db", owner_url, "--role", "postgres", ok=False)
+    assert "postgres" in refused.stderr
+    app_url = owner_url.replace("//postgres@", f"//{role}@", 1)
+    monkeypatch.setenv("ASSESSMENT_AUTO_MIGRATE", "0")
+    store = Store(app_url)
+    services = Services(store)
+    admin = services.set_up("苏州市工业和信息化局", "admin", "管理员", PASSWORD)
+    provider = services.create_organisation(admin, kind="provider", name="服务商甲")
+    services.update_organisation(admin, provider, name="服务商乙")
+    assert services.get_organisation(admin, provider).name == "服务商乙"
+    written = [entry.action for entry in services.audit_log(admin)]
+    store.dispose()
+    assert sorted(written) == ["create", "set_up", "update"]
+    with psycopg.connect(libpq(app_url), autocommit=True) as connection:
+        for statement in AUDIT_LOG_REWRITES:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                connection.execute(statement)
+        assert connection.execute("SELECT count(*) FROM audit_log").fetchone() == (3,)
+    with psycopg.connect(libpq(owner_url), autocommit=True) as connection:  # leave the cluster as it was
+        connection.execute(f"DROP OWNED BY {role}")
+        connection.execute(f"DROP ROLE {role}")
+
+
 # --- backup and restore --------------------------------------------------------------------------------------
 
 
@@ -309,6 +347,12 @@ def unit(name: str) -> dict[str, str]:
     return settings
 
 
+def shared_environment() -> dict[str, str]:
+    """The settings of deploy/assessment.env."""
+    return dict(line.split("=", 1) for line in (DEPLOY / "assessment.env").read_text(encoding="utf-8").splitlines()
+                if line and not line.startswith("#"))
+
+
 def test_the_units_start_replicas_with_real_options_after_the_one_migration():
     from streamlit import config
 
@@ -322,9 +366,18 @@ def test_the_units_start_replicas_with_real_options_after_the_one_migration():
     assert {option.removeprefix("--") for option in options} <= set(config._config_options_template)
     assert (PROJECT_ROOT / "app.py").exists()
 
-    command_line = migration["Service.ExecStart"].split()
-    assert command_line[1:] == ["-m", "assessment", "migrate"]
-    assert "migrate" in _parser()._subparsers._group_actions[0].choices
+    owner_url = migration["Service.Environment"].removeprefix("OWNER_DB_URL=")
+    assert migration["Service.ExecStart"].split()[1:] == ["-m", "assessment", "migrate", "--db", "${OWNER_DB_URL}"]
+    grant = migration["Service.ExecStartPost"].split()
+    assert grant[1:6] == ["-m", "assessment", "grant-app-role", "--db", "${OWNER_DB_URL}"]
+    commands = _parser()._subparsers._group_actions[0].choices
+    assert {"migrate", "grant-app-role"} <= set(commands)
+    # The replicas connect as the role that gets the grants; the migrator as another role, from another user.
+    settings = shared_environment()
+    app_role = settings["ASSESSMENT_DB_URL"].split("//", 1)[1].split("@", 1)[0]
+    assert grant[6:] == ["--role", app_role]
+    assert owner_url.split("//", 1)[1].split("@", 1)[0] != app_role
+    assert migration["Service.User"] != replica["Service.User"]
     assert migration["Service.Type"] == "oneshot"
     assert "assessment-migrate.service" in replica["Unit.Requires"].split()
     assert "assessment-migrate.service" in replica["Unit.After"].split()
@@ -335,8 +388,7 @@ def test_the_units_start_replicas_with_real_options_after_the_one_migration():
 def test_the_shared_environment_names_settings_that_exist():
     from streamlit import config
 
-    settings = dict(line.split("=", 1) for line in (DEPLOY / "assessment.env").read_text(encoding="utf-8").splitlines()
-                    if line and not line.startswith("#"))
+    settings = shared_environment()
     streamlit_names = {option.env_var: key for key, option in config._config_options_template.items()}
     assert streamlit_names["STREAMLIT_SERVER_COOKIE_SECRET"] == "server.cookieSecret"
     source = "\n".join(path.read_text(encoding="utf-8") for folder in ("assessment", "ui", "reports")
