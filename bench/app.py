@@ -2,7 +2,7 @@
 the server does it, without a browser), timed with ``time.perf_counter``.
 
 - **dashboard**: one rerun of the dashboard page of a bureau admin over a demo database of N enterprises (about
-  1.06 N assessments: some enterprises have a follow-up round) in SQLite, *uncached*: ``st.cache_data`` is cleared
+  1.06 N assessments: some enterprises have a follow-up round) in SQLite, *uncached*: the figures' cache is cleared
   before every timed run. Measured for the page as it opens (filters, KPIs and the first tab: levels against the
   national figures) and with each other tab open — the tabs run lazily, so a rerun computes only the open tab's
   figures. Also the cached rerun, and each aggregate on its own. Bar (DESIGN.md §6): ≤ 1 s for 100,000 assessments.
@@ -28,7 +28,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import streamlit as st
 import streamlit.logger
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
@@ -41,6 +40,7 @@ from assessment.models import Assessment, User
 from bench.bureau import database_url
 from bench.demo_db import DEFAULT_CACHE
 from bench.table import print_table, row
+from tests.conftest import signed_in
 from ui import bureau
 from ui.i18n import words
 
@@ -77,7 +77,7 @@ def _timed_runs(app: AppTest, repeats: int, uncached: bool, prepare: Callable[[]
     for _ in range(repeats):
         prepare()
         if uncached:
-            st.cache_data.clear()
+            bureau.clear_caches()
         start = time.perf_counter()
         app.run()
         seconds.append(time.perf_counter() - start)
@@ -99,7 +99,7 @@ def measure_dashboard(url: str, repeats: int = 5) -> list[dict]:
     judged = assessments >= BAR_ASSESSMENTS
     os.environ["ASSESSMENT_DB_URL"] = url  # ui.session reads it
     app = AppTest.from_file(APP, default_timeout=300)
-    app.session_state["actor"] = admin
+    signed_in(app.session_state, admin)
     app.run()  # warm-up: imports (plotly, pandas), the store, the navigation
     app.switch_page("ui/pages/dashboard.py")
     _timed_runs(app, 1, uncached=True)

@@ -25,7 +25,7 @@ from assessment.db import Store  # noqa: E402
 from assessment.questionnaire import by_id  # noqa: E402
 from assessment.services import Services  # noqa: E402
 from bench.table import print_table, row  # noqa: E402
-from tests.conftest import build_world  # noqa: E402
+from tests.conftest import build_world, signed_in  # noqa: E402
 
 EMPTY = "import streamlit as st\n"
 streamlit.logger.set_log_level("error")  # AppTest's bare-mode warnings would bury the table
@@ -60,7 +60,7 @@ def _measure(work: Path, repeats: int) -> list[dict]:
     items = [item.id for item in q.items_for("discrete") if item.subdomain == "OS"]
 
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    app.session_state["actor"] = world.provider_a
+    signed_in(app.session_state, world.provider_a)
     app.query_params["assessment"] = str(world.diagnosis_1)
     app.query_params["sd"] = "OS"
     app.run()

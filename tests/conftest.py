@@ -7,7 +7,7 @@ import psycopg
 import pytest
 from argon2 import PasswordHasher
 
-from assessment import accounts
+from assessment import accounts, sessions
 from assessment.accounts import Actor
 from assessment.db import Store
 from assessment.questionnaire import Questionnaire, by_id, load
@@ -245,6 +245,16 @@ def world_store(databases, backend, world_templates):
     store = Store(databases.new(backend, template))
     yield Services(store), world
     store.dispose()
+
+
+def signed_in(state, actor: Actor):
+    """A tab's session state (an AppTest's or ``st.session_state``) signed in as ``actor`` the way the sign-in page
+    does it: a session row in the app's database (ASSESSMENT_DB_URL) and its token, which every run checks."""
+    from ui import session
+
+    state["actor"] = actor
+    state["token"] = sessions.open_session(session.services().store, actor)
+    return state
 
 
 # --- the browser ---------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from assessment.services import Services
 from assessment.workflow import DIAGNOSIS, STATUSES
 from bench.app import measure_dashboard
 from tests.conftest import PASSWORD, build_world, credit_code
+from tests.conftest import signed_in as signed_in_tab
 from ui import bureau, work
 from ui.i18n import _flatten
 from ui.navigation import ROLE_PAGES
@@ -69,7 +70,7 @@ def bureau_db(databases, bureau_template, monkeypatch):
 
 def open_page(actor, page: str, lang: str = "zh") -> AppTest:
     app = AppTest.from_file(APP, default_timeout=60)
-    app.session_state["actor"] = actor
+    signed_in_tab(app.session_state, actor)
     app.session_state["lang"] = lang
     app.run()
     app.switch_page(f"ui/pages/{page}.py").run()
@@ -586,7 +587,7 @@ def test_an_administrator_resets_a_password_and_the_user_must_change_it(bureau_d
 
     # Signed in with it, the user reaches the account page only, and is told why.
     user = AppTest.from_file(APP, default_timeout=60)
-    user.session_state["actor"] = signed_in
+    signed_in_tab(user.session_state, signed_in)
     user.session_state["lang"] = "zh"
     user.run()
     assert_clean(user)

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from assessment import PROJECT_ROOT
 from reports.template import build_template, read_template
-from tests.conftest import enterprise_fields
+from tests.conftest import enterprise_fields, signed_in
 from ui import work
 from ui.i18n import _flatten
 
@@ -26,7 +26,7 @@ SHOWN = ("title", "subheader", "markdown", "caption", "error", "warning", "info"
 def open_page(actor, page: str, lang: str = "zh", **params) -> AppTest:
     """A new browser tab of ``actor`` on ``page`` with the query parameters ``params``."""
     app = AppTest.from_file(APP, default_timeout=60)
-    app.session_state["actor"] = actor
+    signed_in(app.session_state, actor)
     app.session_state["lang"] = lang
     app.run()
     app.switch_page(f"ui/pages/{page}.py")
@@ -113,7 +113,7 @@ def test_an_answer_is_saved_at_once_and_a_refresh_resumes_there(app_world, cmmm)
     # A refresh (or a restarted server) starts a new session: signed in again, the role's first page opens with
     # the address the tab had, and goes back to the questionnaire exactly where it was.
     again = AppTest.from_file(APP, default_timeout=60)
-    again.session_state["actor"] = w.provider_a
+    signed_in(again.session_state, w.provider_a)
     again.query_params.update(app.query_params)
     again.run()
     assert again.title[0].value == "诊断问卷"

@@ -22,7 +22,7 @@ from assessment import PROJECT_ROOT, accounts, sessions
 from assessment.accounts import authenticate
 from assessment.models import SignInSession, User, now
 from assessment.services import Services
-from tests.conftest import PASSWORD, credit_code
+from tests.conftest import PASSWORD, credit_code, signed_in
 from ui import session, work
 from ui.navigation import ROLE_PAGES
 
@@ -69,7 +69,7 @@ def leaked(app: AppTest) -> list[str]:
 
 def open_tab(actor, page: str, *, param: int | None = None, remembered: int | None = None) -> AppTest:
     app = AppTest.from_file(APP, default_timeout=60)
-    app.session_state["actor"] = actor
+    signed_in(app.session_state, actor)
     if remembered is not None:
         app.session_state["work_assessment"] = remembered  # what ui/work.py remembers for the tab
     app.run()
@@ -107,7 +107,7 @@ def test_pages_outside_a_role_cannot_be_reached_even_naming_an_assessment(app_wo
     actor = {"bureau_admin": w.admin, "bureau_analyst": w.analyst, "provider_user": w.provider_a,
              "enterprise_user": w.enterprise_1}[role]
     app = AppTest.from_file(APP, default_timeout=60)
-    app.session_state["actor"] = actor
+    signed_in(app.session_state, actor)
     app.query_params[work.PARAM] = str(w.diagnosis_2)
     app.run()
     outside = {name for pages in ROLE_PAGES.values() for name in pages} - set(ROLE_PAGES[role])
@@ -219,7 +219,7 @@ def no_markdown(shown: str) -> None:
 def test_an_address_naming_no_assessment_is_quoted_not_rendered(app_world):
     _, w = app_world
     app = AppTest.from_file(APP, default_timeout=60)
-    app.session_state["actor"] = w.provider_a
+    signed_in(app.session_state, w.provider_a)
     app.run()
     app.switch_page("ui/pages/interview.py")
     app.query_params[work.PARAM] = "[请重新登录](http://evil.example/login)"
@@ -235,7 +235,7 @@ def test_an_enterprises_comment_reaches_the_reviewer_as_typed(app_world):
     version = services.get_assessment(w.admin, w.submitted_1).assessment.version
     services.move(w.enterprise_1, w.submitted_1, "confirm", expected_version=version, rating=3, comment=LURE)
     app = AppTest.from_file(APP, default_timeout=60)
-    app.session_state["actor"] = w.admin
+    signed_in(app.session_state, w.admin)
     app.run()
     app.switch_page("ui/pages/review.py").run()
     app.selectbox(key="review_open").set_value(w.submitted_1).run()
@@ -249,7 +249,7 @@ def test_an_address_number_no_assessment_can_have_is_refused_by_the_page(app_wor
     """'²' passed str.isdigit and crashed int(); 3000000000 reached PostgreSQL's integer column as a raw error."""
     _, w = app_world
     app = AppTest.from_file(APP, default_timeout=60)
-    app.session_state["actor"] = w.provider_a
+    signed_in(app.session_state, w.provider_a)
     app.run()
     app.switch_page("ui/pages/interview.py")
     app.query_params[work.PARAM] = raw
@@ -265,8 +265,8 @@ def test_a_download_is_built_only_while_the_tabs_sign_in_holds(app_world):
 
     def drawn_for(actor) -> object:  # the page drawn for ``actor``, signed in with a real token
         st.session_state.clear()
-        st.session_state.update(actor=actor, token=sessions.open_session(services.store, actor))
-        return session.guarded(lambda: b"raw answers")
+        signed_in(st.session_state, actor)
+        return session.guarded(lambda: b"raw answers", "answers_csv")
 
     assert drawn_for(w.analyst)() == b"raw answers"
     build = drawn_for(w.analyst)
@@ -297,7 +297,7 @@ def test_a_display_name_and_a_review_comment_are_shown_as_typed_everywhere(app_w
     version = services.get_assessment(w.admin, w.confirmed_1).assessment.version
     services.move(w.admin, w.confirmed_1, "return", expected_version=version, comment=LURE)
     app = AppTest.from_file(APP, default_timeout=60)
-    app.session_state["actor"] = actor
+    signed_in(app.session_state, actor)
     app.run()
     [caption] = [c.value for c in app.sidebar.caption if "evil.example" in c.value]
     no_markdown(caption)

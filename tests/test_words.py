@@ -26,7 +26,8 @@ from ui.session import said
 
 UI = PROJECT_ROOT / "ui"
 ERROR_MODULES = [PROJECT_ROOT / "assessment" / name for name in (
-    "services.py", "accounts.py", "workflow.py", "permissions.py", "analytics.py", "db.py", "inputs.py")] + [
+    "services.py", "accounts.py", "sessions.py", "workflow.py", "permissions.py", "analytics.py", "db.py",
+    "inputs.py")] + [
     PROJECT_ROOT / "reports" / "template.py"]
 
 

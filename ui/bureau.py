@@ -3,18 +3,22 @@ the cached aggregates of the dashboard, flash messages after a change, and the d
 
 Aggregates run in the database, in ``assessment.analytics`` (every one narrowed by ``permissions.scope``).
 
-Caching: ``aggregate`` keeps results for CACHE_TTL seconds in ``st.cache_data``, keyed by the database URL, the
-actor's *scope* (role, organisation, districts — everything ``permissions.scope`` looks at) and the filters. Two
-admins share figures; an analyst scoped to Gusu never gets figures computed for another scope. The actor and store
-objects themselves are passed unhashed (leading underscore) and only used to compute a missing entry.
+Caching: ``aggregate`` keeps results for CACHE_TTL seconds in FIGURES, a cache of this process keyed by the database
+URL, the actor's *scope* (role, organisation, districts — everything ``permissions.scope`` looks at) and the
+filters. Two admins share figures; an analyst scoped to Gusu never gets figures computed for another scope. Not
+``st.cache_data``: any websocket client, signed in or not, may send Streamlit's clear_cache message, which empties
+Streamlit's caches for everyone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import tempfile
 import threading
-from collections.abc import Callable
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -182,14 +186,41 @@ def scope_key(actor: Actor) -> tuple:
     return actor.role, actor.organisation_id, actor.districts
 
 
-@st.cache_data(ttl=CACHE_TTL, max_entries=2_000, show_spinner=False)
-def _aggregate(what: str, url: str, scope: tuple, filters: Filters, _store: Store, _actor: Actor) -> Any:
-    return AGGREGATES[what](_store, _actor, filters)
+class ExpiringCache:
+    """At most ``size`` values, each kept for ``ttl`` seconds (the least recently used goes first), shared by the
+    sessions' threads. A value is computed outside the lock, so slow figures are computed side by side; each
+    caller gets its own copy, as from ``st.cache_data``, so a page that changes what it got changes nothing here."""
+
+    def __init__(self, ttl: float, size: int, clock: Callable[[], float] = time.monotonic):
+        self.ttl, self.size, self.clock = ttl, size, clock
+        self._entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] > self.clock():
+                self._entries.move_to_end(key)
+                return copy.deepcopy(entry[1])
+        value = compute()
+        with self._lock:
+            self._entries[key] = (self.clock() + self.ttl, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return copy.deepcopy(value)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+FIGURES = ExpiringCache(ttl=CACHE_TTL, size=2_000)
 
 
 def aggregate(what: str, store: Store, actor: Actor, filters: Filters = NO_FILTERS) -> Any:
     """``AGGREGATES[what]`` for the actor and filters, cached per (database, scope, filters)."""
-    return _aggregate(what, store.url, scope_key(actor), filters, store, actor)
+    return FIGURES.get((what, store.url, scope_key(actor), filters), lambda: AGGREGATES[what](store, actor, filters))
 
 
 def prefetch(names: list[str], store: Store, actor: Actor, filters: Filters = NO_FILTERS) -> None:
@@ -221,7 +252,7 @@ def figure(what: str, store: Store, actor: Actor, filters: Filters = NO_FILTERS)
 
 
 def clear_caches() -> None:
-    _aggregate.clear()
+    FIGURES.clear()
 
 
 # -- the filter bar (shared by the dashboard and the downloads) ----------------------------------------------

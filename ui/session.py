@@ -2,30 +2,42 @@
 
 Session state lives in memory for one tab, so the sign-in itself is kept in the database: the browser holds a
 random token in a cookie (only its hash is stored) and a refresh, a new tab or a restarted server picks the
-sign-in up again from it. A sign-in ends after SESSION_TIMEOUT without activity, or on signing out.
+sign-in up again from it. Every run of a tab — the whole app's, a widget's callback that saves, a fragment's —
+checks the token's row (``assessment.sessions``, one query), so a sign-in ends everywhere at once: signed out in
+any tab, idle past SESSION_TIMEOUT, past the sessions' absolute lifetime, or its user deactivated. The sign-in
+page then says why.
+
+The services are kept in a cache of this process, not Streamlit's: any websocket client, signed in or not, can
+send Streamlit's clear_cache message, which empties st.cache_resource and st.cache_data for everyone.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
-from assessment import accounts, sessions
+from assessment import sessions
 from assessment.accounts import Actor, AuthenticationError
+from assessment.analytics import Filters
 from assessment.db import Store
 from assessment.errors import AssessmentError
 from assessment.services import Services
 from ui.i18n import lang, t, words
 
-SESSION_TIMEOUT = timedelta(minutes=int(os.environ.get("ASSESSMENT_SESSION_MINUTES", "30")))
+SESSION_TIMEOUT = sessions.IDLE_TIMEOUT
+_SERVICES: dict[str | None, Services] = {}
+_SERVICES_LOCK = threading.Lock()
 
 
-@st.cache_resource
 def _services(url: str | None) -> Services:
-    return Services(Store(url))
+    with _SERVICES_LOCK:  # one Store per URL even when the first sessions start together
+        if url not in _SERVICES:
+            _SERVICES[url] = Services(Store(url))  # a failed start raises and is not kept: the next run tries again
+        return _SERVICES[url]
 
 
 def services() -> Services:
@@ -41,64 +53,66 @@ COOKIE = "assessment_session"
 # How often an active tab renews its sign-in: the database row's last use (read when a tab reloads) and the
 # browser's cookie (whose max-age is SESSION_TIMEOUT), so hours of work in one tab never end in a sign-out.
 RENEW_EVERY = timedelta(minutes=1)
+ENDED = "session_ended"  # why the tab was signed out (a SessionEndedError), for the sign-in page
 
 
 def actor() -> Actor | None:
-    """The signed-in actor, or None when nobody is signed in or the sign-in has expired."""
+    """The signed-in actor, or None when nobody is signed in or the sign-in has ended."""
     current = st.session_state.get("actor")
     now = datetime.now(UTC)
     if current is None:
         token = st.context.cookies.get(COOKIE)
         if not isinstance(token, str) or not token:  # no cookie (or a test harness without cookies)
             return None
-        current = sessions.resume_session(services().store, token, SESSION_TIMEOUT)
+        current = sessions.resume_session(services().store, token)
         if current is None:
             return None
         st.session_state.update(actor=current, token=token, renewed=now, cookie=token)
-    elif _expired(now):
+    elif not holds(now):
         return None
-    elif not accounts.still_active(services().store, current):  # deactivated since: out at once, every page
-        sign_out()
-        return None
-    _seen(now)
+    st.session_state["last_seen"] = now
     return current
 
 
 def keep_alive() -> None:
-    """A fragment's run (the interview's answers) is activity too: the idle clock restarts and the sign-in is
-    renewed. Who may still act is not read again here: the services check it on every call the fragment makes."""
+    """A fragment's run (the interview's answers) is activity too, and is checked like a whole run: an ended
+    sign-in reruns the whole app, whose sign-in page says why."""
     now = datetime.now(UTC)
     if st.session_state.get("actor") is None:
         return
-    if _expired(now):
-        st.rerun()  # the whole app: the sign-in page says why
-    _seen(now)
+    if not holds(now):
+        st.rerun()
+    st.session_state["last_seen"] = now
     keep_cookie()
 
 
-def _expired(now: datetime) -> bool:
-    """Idle for longer than SESSION_TIMEOUT: the tab is signed out, and the sign-in page will say why."""
-    if now - st.session_state.get("last_seen", now) <= SESSION_TIMEOUT:
+def holds(now: datetime | None = None) -> bool:
+    """Whether this tab's sign-in still holds: not idle by the tab's own clock, and its row in the database still
+    valid for the tab's actor (renewed once every RENEW_EVERY). Otherwise the tab is signed out, keeping why.
+    Widget callbacks that change data call this first: Streamlit runs them before the page's script."""
+    now = now or datetime.now(UTC)
+    state = st.session_state
+    if state.get("actor") is None:
         return False
-    sign_out()
-    st.session_state["expired"] = True
+    renew = now - state.get("renewed", now - RENEW_EVERY) >= RENEW_EVERY
+    try:
+        if now - state.get("last_seen", now) > SESSION_TIMEOUT:
+            raise sessions.SessionEndedError("signed out after a period without activity", code="session_idle")
+        sessions.check_session(services().store, state.get("token"), state["actor"], renew=renew)
+    except sessions.SessionEndedError as ended:
+        sign_out()
+        state[ENDED] = ended
+        return False
+    if renew:
+        state.update(renewed=now, cookie=state["token"])  # keep_cookie hands it to the browser again
     return True
-
-
-def _seen(now: datetime) -> None:
-    """Activity now; once every RENEW_EVERY the database row and the browser's cookie are renewed too."""
-    st.session_state["last_seen"] = now
-    token = st.session_state.get("token")
-    if token and now - st.session_state.get("renewed", now - RENEW_EVERY) >= RENEW_EVERY:
-        sessions.touch_session(services().store, token)
-        st.session_state.update(renewed=now, cookie=token)  # keep_cookie hands it to the browser again
 
 
 def sign_in(signed_in: Actor) -> None:
     token = sessions.open_session(services().store, signed_in)
     now = datetime.now(UTC)
     st.session_state.update(actor=signed_in, token=token, last_seen=now, renewed=now, cookie=token)
-    st.session_state.pop("expired", None)
+    st.session_state.pop(ENDED, None)
 
 
 def sign_out() -> None:
@@ -124,19 +138,40 @@ def keep_cookie() -> None:
             unsafe_allow_javascript=True)
 
 
-def guarded(build: Callable[[], bytes]) -> Callable[[], bytes]:
-    """A download's builder that builds only while this tab's sign-in holds. Streamlit calls it when the button is
+def guarded(build: Callable[[], bytes], download: str, *, assessment_id: int | None = None,
+            filters: Filters | None = None) -> Callable[[], bytes]:
+    """A download's builder that builds only while this tab's sign-in holds, and records the download in the audit
+    log (who, which ``download``, of which assessment or with which filters). Streamlit calls it when the button is
     clicked, without running the page again, so the sign-in is checked here, in the database: signed out, idle
-    past the timeout or deactivated since the page was drawn, and nothing is built."""
-    token, current, store = st.session_state.get("token"), st.session_state.get("actor"), services().store
+    past the timeout, past its lifetime or deactivated since the page was drawn, and nothing is built."""
+    token, current, acting = st.session_state.get("token"), st.session_state.get("actor"), services()
 
     def build_while_signed_in() -> bytes:
-        resumed = sessions.resume_session(store, token, SESSION_TIMEOUT) if token else None
-        if current is None or resumed is None or resumed.user_id != current.user_id:
-            raise AuthenticationError("the sign-in has ended: sign in again to download", code="signed_out")
-        return build()
+        try:
+            if current is None:
+                raise sessions.SessionEndedError("no sign-in", code="session_closed")
+            sessions.check_session(acting.store, token, current)
+        except sessions.SessionEndedError:
+            raise AuthenticationError("the sign-in has ended: sign in again to download", code="signed_out") from None
+        data = build()
+        acting.record_download(current, download, assessment_id=assessment_id, filters=filters)
+        return data
 
     return build_while_signed_in
+
+
+def ended() -> Callable[[], bool]:
+    """A check, callable from any thread, that says whether this browser session has ended (its tab closed or its
+    connection gone). Streamlit stops a script only at its next Streamlit call, so long work for the session (an
+    upload being read) asks this now and then and stops itself."""
+    from streamlit import runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    context = get_script_run_ctx()
+    if context is None or not runtime.exists():
+        return lambda: False  # not served by `streamlit run`: there is no session to end
+    server, session_id = runtime.get_instance(), context.session_id
+    return lambda: not server.is_active_session(session_id)
 
 
 def require_actor() -> Actor:

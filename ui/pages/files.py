@@ -26,14 +26,17 @@ st.subheader(t("work.files.report"))
 st.caption(t("work.files.report_help"))
 st.download_button(t("work.files.download_report"), type="primary", mime=work.XLSX,
                    file_name=t("work.files.report_name", id=aid),
-                   data=session.guarded(lambda: work.report_bytes(services, view, q, language)))
+                   data=session.guarded(lambda: work.report_bytes(services, view, q, language), "report",
+                                        assessment_id=aid))
 
 st.subheader(t("work.files.template"))
 st.caption(t("work.files.template_help", id=aid))
 with_answers = st.checkbox(t("work.files.with_answers"), key=f"work_with_answers_{aid}")
 st.download_button(t("work.files.download_template"), mime=work.XLSX,
                    file_name=t("work.files.template_name", id=aid),
-                   data=session.guarded(lambda: work.template_bytes(view, q, language, with_answers)))
+                   data=session.guarded(lambda: work.template_bytes(view, q, language, with_answers),
+                                        "template_with_answers" if with_answers else "template",
+                                        assessment_id=aid))
 
 st.subheader(t("work.files.upload"))
 st.caption(t("work.files.upload_help", mb=work.UPLOAD_MB))

@@ -1,4 +1,4 @@
-"""Sign in (after setup); a message explains an expired session."""
+"""Sign in (after setup); a message explains why a sign-in ended."""
 
 import pandas as pd
 import streamlit as st
@@ -6,7 +6,7 @@ import streamlit as st
 from assessment.accounts import authenticate
 from assessment.errors import AssessmentError
 from ui import session
-from ui.i18n import t
+from ui.i18n import lang, t
 
 st.title(t("signin.title"))
 if st.session_state.pop("setup_done", False):
@@ -15,8 +15,8 @@ if demo := st.session_state.get("demo_accounts"):  # shown until someone signs i
     st.info(t("setup.demo_done", password=demo["password"]))
     st.table(pd.DataFrame([{t("setup.demo_username"): name, t("setup.demo_role"): t(f"role.{role}")}
                            for name, role in demo["accounts"]]), hide_index=True)
-if st.session_state.get("expired"):
-    st.warning(t("session.expired"))
+if ended := st.session_state.get(session.ENDED):  # why this tab was signed out: idle, signed out elsewhere …
+    st.warning(session.said(ended, lang()))
 with st.form("sign_in"):
     username = st.text_input(t("signin.username"))
     password = st.text_input(t("signin.password"), type="password")
