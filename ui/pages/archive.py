@@ -9,10 +9,9 @@ import streamlit as st
 
 from assessment import reference
 from assessment.questionnaire import by_id
-from ui import builtin, bureau, session, work
+from ui import builtin, bureau, paging, session, work
 from ui.i18n import lang, t
-
-LIMIT = 50  # enterprises listed for one search
+from ui.user_text import plain
 
 actor = bureau.page_actor("archive")
 services = session.services()
@@ -28,15 +27,15 @@ district = district_column.selectbox(
 if not search.strip() and district is None:
     st.info(t("bureau.archive.hint"))
     st.stop()
-ok, found = bureau.attempt(lambda: services.list_enterprises(actor, search=search, district=district, limit=LIMIT + 1))
-if not ok:
+page = paging.paged(lambda limit, offset: services.enterprises_page(actor, search=search, district=district,
+                                                                    limit=limit, offset=offset),
+                    "archive_page", of=(search.strip(), district))
+if page is None:
     st.stop()
-if not found:
+if not page.rows:
     st.info(t("bureau.archive.no_match"))
     st.stop()
-if len(found) > LIMIT:
-    st.caption(t("bureau.archive.too_many", limit=LIMIT))
-names = {e.id: f"{e.name} · {e.credit_code or bureau.DASH} · {bureau.district_name(e.district)}" for e in found[:LIMIT]}
+names = {e.id: f"{e.name} · {e.credit_code or bureau.DASH} · {bureau.district_name(e.district)}" for e in page.rows}
 enterprise_id = st.selectbox(t("bureau.col.enterprise"), list(names), index=0 if len(names) == 1 else None,
                              format_func=names.get, key=f"archive_enterprise_{search.strip()}_{district}",
                              placeholder=t("bureau.archive.choose"))
@@ -49,10 +48,10 @@ ok, loaded = bureau.attempt(lambda: (services.get_organisation(actor, enterprise
 if not ok:
     st.stop()
 org, rows = loaded
-st.header(work.plain(org.name))
+st.header(plain(org.name))
 st.caption(work.enterprise_caption(org))
-st.caption(t("bureau.archive.contact", name=work.plain(org.contact_name or bureau.DASH),
-             phone=work.plain(org.contact_phone or bureau.DASH), email=work.plain(org.contact_email or bureau.DASH)))
+st.caption(t("bureau.archive.contact", name=plain(org.contact_name or bureau.DASH),
+             phone=plain(org.contact_phone or bureau.DASH), email=plain(org.contact_email or bureau.DASH)))
 
 st.subheader(t("bureau.archive.assessments", n=len(rows)))
 if not rows:
@@ -75,7 +74,8 @@ builtin.table(pd.DataFrame([{
     t("bureau.col.level"): bureau.level_name(a.level) if a.answered else bureau.DASH,
     t("bureau.col.score"): bureau.decimal(a.score) if a.answered else bureau.DASH,
     t("bureau.archive.completeness"): f"{a.answered} / {a.applicable}",
-} for view in views.values() for a in (view.assessment,)]), hide_index=True, key="archive_table")
+} for view in paging.rows(list(views.values()), f"archive_rows_{enterprise_id}") for a in (view.assessment,)]),
+    hide_index=True, key="archive_table")
 
 labels = {aid: f"#{aid} · {kind(view.assessment)} · {bureau.status_name(view.assessment.status)} · "
                f"{bureau.day(view.assessment.created_at)}" for aid, view in views.items()}
@@ -100,7 +100,7 @@ if result.completeness.answered < result.completeness.applicable:
 row = st.columns([3, 2, 3, 2])  # the level's name is the longest figure
 row[0].metric(t("bureau.col.level"), work.level_label(q, result.level))
 row[1].metric(t("bureau.col.score"), f"{result.score:.2f}")
-row[2].metric(t("bureau.col.provider"), view.provider.name if view.provider else bureau.DASH)
+row[2].metric(t("bureau.col.provider"), plain(view.provider.name) if view.provider else bureau.DASH)
 row[3].metric(t("bureau.review.rating"), f"{view.confirmation.rating} / 5" if view.confirmation else bureau.DASH)
 builtin.table(pd.DataFrame({
     t("bureau.col.level"): [work.level_label(q, n) for n in range(1, len(result.level_scores) + 1)],

@@ -7,7 +7,7 @@ import streamlit as st
 
 from assessment.errors import AssessmentError
 from assessment.questionnaire import by_id
-from ui import builtin, session, work
+from ui import builtin, paging, session, work
 from ui.i18n import t
 
 FOLLOWED_UP = ("approved", "completed")  # a round that is over may be followed by the next one
@@ -45,7 +45,7 @@ if not rows:
     st.info(t("work.assessments.empty"))
     st.stop()
 
-for a, _ in reversed(rows):
+for a, _ in paging.rows(rows[::-1], "work_assessments_page"):  # the newest first
     with st.container(border=True):
         q = by_id(a.questionnaire_id)
         info, buttons = st.columns([3, 2], vertical_alignment="center")

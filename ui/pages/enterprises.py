@@ -14,10 +14,9 @@ import streamlit as st
 from assessment import reference, worklist
 from assessment.errors import AssessmentError
 from assessment.workflow import DIAGNOSIS, STATUSES
-from ui import session, work
+from ui import paging, session, work
 from ui.i18n import lang, t
-
-SHOWN = 50  # enterprises listed at once; a search narrows the rest
+from ui.user_text import plain
 
 actor = session.require_actor()
 services = session.services()
@@ -59,8 +58,6 @@ if to_do:
                  overdue=sum(worklist.overdue(actor.role, a, today) for a in to_do)))
 if not listed:
     st.info(t("work.enterprises.empty"))
-if len(listed) > SHOWN:
-    st.caption(t("work.enterprises.more", shown=SHOWN, total=len(listed)))
 
 
 def open_diagnosis(a, action: str | None, page: str) -> None:
@@ -74,9 +71,9 @@ def open_diagnosis(a, action: str | None, page: str) -> None:
     work.go(page, a.id)
 
 
-for org in listed[:SHOWN]:
+for org in paging.rows(listed, "work_enterprises_page", of=(search.strip(), status, district, industry)):
     with st.container(border=True):
-        st.markdown(t("work.enterprises.name", name=work.plain(org.name)))
+        st.markdown(t("work.enterprises.name", name=plain(org.name)))
         st.caption(work.enterprise_caption(org))
         st.caption(work.contact_caption(org))
         for a in diagnoses[org.id]:

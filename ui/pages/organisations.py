@@ -8,12 +8,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from assessment import analytics, reference
-from assessment.analytics import Filters
-from ui import builtin, bureau, session
+from assessment import reference
+from ui import builtin, bureau, paging, session
 from ui.i18n import t
+from ui.user_text import plain
 
-LIST_LIMIT = 200
 CONTACTS = ("contact_name", "contact_phone", "contact_email")
 
 actor = bureau.page_actor("organisations")
@@ -89,19 +88,12 @@ with tab_enterprises:
     industry = row[2].selectbox(t("bureau.col.industry"), [None, *(i.code for i in reference.industries())],
                                 format_func=lambda c: t("bureau.filter.all") if c is None else bureau.industry_name(c),
                                 key="org_list_industry", placeholder=t("bureau.filter.all"))
-    ok, total = bureau.attempt(lambda: analytics.enterprise_count(services.store, actor,
-                                                                  Filters(district=district, industry=industry)))
-    if ok:
-        st.caption(t("bureau.org.count", n=total))
-    if not (search.strip() or district or industry):
-        st.info(t("bureau.org.narrow"))
-    else:
-        ok, found = bureau.attempt(lambda: services.list_enterprises(actor, district=district, industry=industry,
-                                                                     search=search or None))
-        if ok and found:
-            if len(found) > LIST_LIMIT:
-                st.caption(t("bureau.org.first", n=len(found), limit=LIST_LIMIT))
-            shown = found[:LIST_LIMIT]
+    page = paging.paged(lambda limit, offset: services.enterprises_page(
+        actor, district=district, industry=industry, search=search, limit=limit, offset=offset),
+        "org_page", of=(search.strip(), district, industry))
+    if page is not None:
+        if page.rows:
+            shown = page.rows
             builtin.table(pd.DataFrame([{
                 t("bureau.col.id"): e.id, t("bureau.org.name"): e.name, t("bureau.org.credit_code"): e.credit_code,
                 t("bureau.col.district"): bureau.district_name(e.district),
@@ -123,9 +115,9 @@ with tab_enterprises:
                                                                                     **blank_to_none(values)))
                         if ok:
                             forget(prefix)
-                            bureau.changed(t("bureau.org.updated", name=values["name"]))
+                            bureau.changed(t("bureau.org.updated", name=plain(values["name"])))
                             st.rerun()
-        elif ok:
+        else:
             st.caption(t("bureau.org.no_match"))
 
 with tab_providers:
@@ -134,7 +126,7 @@ with tab_providers:
         builtin.table(pd.DataFrame([{
             t("bureau.col.id"): p.id, t("bureau.org.name"): p.name, t("bureau.org.contact_name"): p.contact_name,
             t("bureau.org.contact_phone"): p.contact_phone, t("bureau.org.contact_email"): p.contact_email,
-        } for p in providers]), hide_index=True, key="org_provider_table")
+        } for p in paging.rows(providers, "org_provider_page")]), hide_index=True, key="org_provider_table")
     elif ok:
         st.info(t("bureau.org.no_providers"))
 
@@ -145,7 +137,7 @@ with tab_new_enterprise:
                                                                          **blank_to_none(values)))
         if ok:
             forget("org_new_")
-            bureau.changed(t("bureau.org.created", name=values["name"], id=new_id))
+            bureau.changed(t("bureau.org.created", name=plain(values["name"]), id=new_id))
             st.rerun()
 
 with tab_new_provider:
@@ -156,5 +148,5 @@ with tab_new_provider:
             actor, kind="provider", **blank_to_none({"name": name, **contacts})))
         if ok:
             forget("org_provider_f_")
-            bureau.changed(t("bureau.org.created", name=name, id=new_id))
+            bureau.changed(t("bureau.org.created", name=plain(name), id=new_id))
             st.rerun()

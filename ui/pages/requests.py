@@ -7,8 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from assessment.workflow import DIAGNOSIS
-from ui import builtin, bureau, session
+from ui import builtin, bureau, paging, session
 from ui.i18n import t
+from ui.user_text import plain
 
 DEFAULT_DAYS = 30  # a new assignment is due this many days ahead unless changed
 SEARCH_LIMIT = 50
@@ -36,7 +37,8 @@ if requested:
         t("bureau.col.district"): bureau.district_name(org.district),
         t("bureau.col.industry"): bureau.industry_name(org.industry),
         t("bureau.col.created_at"): bureau.day(a.created_at),
-    } for a, org in requested]), hide_index=True, key="requests_requested_table")
+    } for a, org in paging.rows(requested, "requests_requested_page")]), hide_index=True,
+        key="requests_requested_table")
     versions = {a.id: a.version for a, _ in requested}
     labels = {a.id: f"#{a.id} · {org.name}" for a, org in requested}
     if not providers:
@@ -53,7 +55,8 @@ if requested:
                 ok, _ = bureau.attempt(lambda: services.move(actor, chosen, "assign", expected_version=versions[chosen],
                                                              provider_id=provider_id, due_date=due))
                 if ok:
-                    bureau.changed(t("bureau.requests.assigned", id=chosen, provider=provider_names[provider_id]))
+                    provider = plain(provider_names[provider_id])
+                    bureau.changed(t("bureau.requests.assigned", id=chosen, provider=provider))
                     st.rerun()
     # -- requested → cancelled (a duplicate, say), with the reason the audit log keeps -----------------------
     with st.expander(t("bureau.requests.cancel_heading")), st.form("requests_cancel"):
@@ -77,10 +80,10 @@ else:
 st.subheader(t("bureau.requests.new"))
 search = st.text_input(t("bureau.requests.search"), key="requests_search", help=t("bureau.requests.search_help"))
 if search.strip():
-    ok, found = bureau.attempt(lambda: services.list_enterprises(actor, search=search))
+    ok, found = bureau.attempt(lambda: services.list_enterprises(actor, search=search, limit=SEARCH_LIMIT + 1))
     if ok and found:
         if len(found) > SEARCH_LIMIT:
-            st.caption(t("bureau.requests.too_many", n=len(found), limit=SEARCH_LIMIT))
+            st.caption(t("bureau.requests.too_many", limit=SEARCH_LIMIT))
         names = {e.id: f"{e.name} · {e.credit_code or bureau.DASH} · {bureau.district_name(e.district)}"
                  for e in found[:SEARCH_LIMIT]}
         enterprise_id = st.selectbox(t("bureau.col.enterprise"), list(names), format_func=names.get,
@@ -88,7 +91,7 @@ if search.strip():
         if st.button(t("bureau.requests.create"), key="requests_create"):
             ok, new_id = bureau.attempt(lambda: services.request_diagnosis(actor, enterprise_id))
             if ok:
-                bureau.changed(t("bureau.requests.created", id=new_id, enterprise=names[enterprise_id]))
+                bureau.changed(t("bureau.requests.created", id=new_id, enterprise=plain(names[enterprise_id])))
                 st.rerun()
     elif ok:
         st.caption(t("bureau.requests.no_match"))
@@ -108,7 +111,7 @@ if in_work:
         t("bureau.col.provider"): provider_names.get(a.provider_id, bureau.DASH),
         t("bureau.col.status"): bureau.status_name(a.status), t("bureau.col.due_date"): bureau.day(a.due_date),
         late_column: (today - a.due_date).days if a.due_date is not None and a.due_date < today else None,
-    } for a, org in rows]), hide_index=True, key="requests_in_work_table",
+    } for a, org in paging.rows(rows, "requests_in_work_page")]), hide_index=True, key="requests_in_work_table",
         column_config={late_column: st.column_config.NumberColumn(format="%d")})
 else:
     st.info(t("bureau.requests.none_in_work"))

@@ -7,8 +7,9 @@ import streamlit as st
 
 from assessment.questionnaire import by_id
 from assessment.workflow import DIAGNOSIS
-from ui import builtin, bureau, confirm, session, work
+from ui import builtin, bureau, confirm, paging, session, work
 from ui.i18n import lang, t
+from ui.user_text import plain
 
 actor = bureau.page_actor("review")
 services = session.services()
@@ -35,12 +36,14 @@ def queue_table(rows, stamp: str) -> pd.DataFrame:
 
 st.subheader(t("bureau.review.queue", n=len(confirmed)))
 if confirmed:
-    builtin.table(queue_table(confirmed, "confirmed_at"), hide_index=True, key="review_queue_table")
+    builtin.table(queue_table(paging.rows(confirmed, "review_queue_page"), "confirmed_at"), hide_index=True,
+                  key="review_queue_table")
 else:
     st.info(t("bureau.review.queue_empty"))
 with st.expander(t("bureau.review.waiting", n=len(waiting))):
     if waiting:
-        builtin.table(queue_table(waiting, "submitted_at"), hide_index=True, key="review_waiting_table")
+        builtin.table(queue_table(paging.rows(waiting, "review_waiting_page"), "submitted_at"), hide_index=True,
+                      key="review_waiting_table")
     else:
         st.caption(t("bureau.review.waiting_empty"))
 
@@ -59,18 +62,18 @@ if not ok:
 view, q = opened
 a = view.assessment
 result = a.result or {}
-st.header(t("bureau.review.heading", id=a.id, enterprise=view.enterprise.name))
+st.header(t("bureau.review.heading", id=a.id, enterprise=plain(view.enterprise.name)))
 row = st.columns(4)
 row[0].metric(t("bureau.col.level"), bureau.level_name(a.level))
 row[1].metric(t("bureau.col.score"), bureau.decimal(a.score))
-row[2].metric(t("bureau.col.provider"), view.provider.name if view.provider else bureau.DASH)
+row[2].metric(t("bureau.col.provider"), plain(view.provider.name) if view.provider else bureau.DASH)
 row[3].metric(t("bureau.review.rating"), f"{view.confirmation.rating} / 5" if view.confirmation else bureau.DASH)
 st.caption(t("bureau.review.facts", district=bureau.district_name(view.enterprise.district),
              industry=bureau.industry_name(view.enterprise.industry), profile=bureau.production_name(a.profile),
-             diagnosticians=bureau.listed(view.diagnosticians) or bureau.DASH,
+             diagnosticians=bureau.listed(map(plain, view.diagnosticians)) or bureau.DASH,
              submitted=bureau.day(a.submitted_at), confirmed=bureau.day(a.confirmed_at)))
 if view.confirmation and view.confirmation.comment:
-    st.info(t("bureau.review.enterprise_comment", comment=work.plain(view.confirmation.comment)))
+    st.info(t("bureau.review.enterprise_comment", comment=plain(view.confirmation.comment)))
 language = lang()
 report_column, help_column = st.columns([1, 2], vertical_alignment="center")
 report_column.download_button(t("bureau.review.download_report"), mime=work.XLSX, key="review_report",
@@ -141,7 +144,7 @@ st.subheader(t("bureau.review.decide"))
 left, right = st.columns(2)
 with left:
     if confirm.asked(t("bureau.review.approve"), key=f"review_approve_{a.id}",
-                     question=t("bureau.review.approve_question", id=a.id, enterprise=view.enterprise.name)):
+                     question=t("bureau.review.approve_question", id=a.id, enterprise=plain(view.enterprise.name))):
         ok, _ = bureau.attempt(lambda: services.move(actor, a.id, "approve", expected_version=a.version))
         if ok:
             bureau.changed(t("bureau.review.approved", id=a.id))

@@ -6,9 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from assessment import reference
-from assessment.accounts import MIN_PASSWORD_LENGTH, ROLE_ORGANISATION, ROLES
-from ui import builtin, bureau, confirm, session
+from assessment.accounts import MIN_PASSWORD_LENGTH, ROLE_ORGANISATION, ROLES, is_locked, locked_minutes
+from ui import builtin, bureau, confirm, paging, session
 from ui.i18n import t
+from ui.user_text import plain
 
 SEARCH_LIMIT = 50
 
@@ -17,24 +18,19 @@ services = session.services()
 st.title(t("nav.users"))
 bureau.show_flash()
 
-ok, lists = bureau.attempt(lambda: (services.list_users(actor), services.list_providers(actor)))
+ok, providers = bureau.attempt(lambda: services.list_providers(actor))
 if not ok:
     st.stop()
-users, providers = lists
 provider_names = {p.id: p.name for p in providers}
 
-
-def organisation_names(organisation_ids: set[int]) -> dict[int, str]:
-    """Names of the users' organisations (providers from the list, others one by one: bureaus and the few
-    enterprises with accounts)."""
-    names = dict(provider_names)
-    for organisation_id in organisation_ids - names.keys():
-        ok, org = bureau.attempt(lambda oid=organisation_id: services.get_organisation(actor, oid))
-        names[organisation_id] = org.name if ok else str(organisation_id)
-    return names
-
-
-org_names = organisation_names({u.organisation_id for u in users if u.organisation_id is not None})
+# One page of accounts, each read with its organisation in the same query (not one query per account).
+account_search = st.text_input(t("bureau.users.search"), key="users_search")
+page = paging.paged(lambda limit, offset: services.users_page(actor, search=account_search, limit=limit,
+                                                              offset=offset), "users_page", of=account_search.strip())
+if page is None:
+    st.stop()
+users = [user for user, _ in page.rows]
+org_names = {user.organisation_id: org.name for user, org in page.rows if org is not None}
 builtin.table(pd.DataFrame([{
     t("bureau.users.username"): u.username, t("bureau.users.display_name"): u.display_name,
     t("bureau.users.role"): t(f"role.{u.role}"),
@@ -58,7 +54,8 @@ with right:
     kind = ROLE_ORGANISATION[role]
     if kind == "bureau":
         organisation_id = actor.organisation_id
-        st.text_input(t("bureau.users.organisation"), value=org_names.get(actor.organisation_id, bureau.DASH),
+        ok, own = bureau.attempt(lambda: services.get_organisation(actor, actor.organisation_id))
+        st.text_input(t("bureau.users.organisation"), value=own.name if ok else bureau.DASH,
                       disabled=True, key="users_new_bureau")
     elif kind == "provider":
         organisation_id = st.selectbox(t("bureau.users.organisation"), list(provider_names), index=None,
@@ -67,8 +64,8 @@ with right:
     else:
         search = st.text_input(t("bureau.users.enterprise_search"), key="users_new_search")
         if search.strip():
-            ok, found = bureau.attempt(lambda: services.list_enterprises(actor, search=search))
-            found = found[:SEARCH_LIMIT] if ok else []
+            ok, found = bureau.attempt(lambda: services.list_enterprises(actor, search=search, limit=SEARCH_LIMIT))
+            found = found if ok else []
             names = {e.id: f"{e.name} · {e.credit_code or bureau.DASH}" for e in found}
             organisation_id = st.selectbox(t("bureau.users.organisation"), list(names), index=None,
                                            format_func=names.get, key="users_new_enterprise",
@@ -91,12 +88,12 @@ if st.button(t("bureau.users.create"), type="primary", key="users_create"):
         if ok:
             for key in [key for key in st.session_state if str(key).startswith("users_new_")]:
                 del st.session_state[key]
-            bureau.flash(t("bureau.users.created", username=username.strip()))
+            bureau.flash(t("bureau.users.created", username=plain(username.strip())))
             st.rerun()
 
 # -- deactivate / reactivate, reset the password -------------------------------------------------------------
 st.subheader(t("bureau.users.switch"))
-others = {u.id: u for u in users if u.id != actor.user_id}  # one's own account stays active
+others = {u.id: u for u in users if u.id != actor.user_id}  # of the page shown; one's own account stays active
 
 
 def person(uid: int) -> str:
@@ -114,7 +111,7 @@ if one_time is not None:
     st.code(one_time[1], language=None)
 if chosen_id is not None:
     target = others[chosen_id]
-    name = target.display_name or target.username
+    name = plain(target.display_name or target.username)  # said in the messages below, which are Markdown
     switch_column, reset_column = st.columns(2)
     with switch_column:
         if not target.active:
@@ -124,7 +121,7 @@ if chosen_id is not None:
                     bureau.flash(t("bureau.users.activated", username=name))
                     st.rerun()
         elif confirm.asked(t("bureau.users.deactivate"), key="users_switch", kind="secondary",
-                           question=t("bureau.users.deactivate_question", name=name, username=target.username)):
+                           question=t("bureau.users.deactivate_question", name=name, username=plain(target.username))):
             ok, _ = bureau.attempt(lambda: services.set_user_active(actor, target.id, False))
             if ok:
                 bureau.flash(t("bureau.users.deactivated", username=name))
@@ -132,9 +129,16 @@ if chosen_id is not None:
     with reset_column:
         if confirm.asked(t("bureau.users.reset"), key="users_reset", kind="secondary",
                          help=t("bureau.users.reset_help"),
-                         question=t("bureau.users.reset_question", name=name, username=target.username)):
+                         question=t("bureau.users.reset_question", name=name, username=plain(target.username))):
             ok, password = bureau.attempt(lambda: services.reset_password(actor, target.id))
             if ok:
                 st.session_state["users_one_time"] = (
-                    t("bureau.users.reset_done", name=name, username=target.username), password)
+                    t("bureau.users.reset_done", name=name, username=plain(target.username)), password)
+                st.rerun()
+    if is_locked(target):  # after repeated failed sign-ins; the administrator may end it before its time
+        st.warning(t("bureau.users.locked", name=name, minutes=locked_minutes(target)))
+        if st.button(t("bureau.users.unlock"), key="users_unlock", help=t("bureau.users.unlock_help")):
+            ok, _ = bureau.attempt(lambda: services.unlock_user(actor, target.id))
+            if ok:
+                bureau.flash(t("bureau.users.unlocked", username=name))
                 st.rerun()
