@@ -189,6 +189,11 @@ def is_locked(user: User) -> bool:
     return user.locked_until is not None and user.locked_until > now()
 
 
+def locked_minutes(user: User) -> int:
+    """How many more minutes (rounded up) a locked account stays locked."""
+    return max(1, int((user.locked_until - now()).total_seconds() // 60) + 1)
+
+
 class SourceThrottle:
     """Slows repeated failed sign-ins from one source (a client address), whichever accounts they name.
 
@@ -287,7 +292,7 @@ def is_current_password(store: Store, user_id: int, password: str) -> bool:
     so saying so tells nobody anything new)."""
     refusal, user = _attempt(store, password, None, "change_password", user_id=user_id)
     if refusal == "locked":
-        minutes = max(1, int((user.locked_until - now()).total_seconds() // 60) + 1)
+        minutes = locked_minutes(user)
         raise AuthenticationError(f"too many failed attempts: the account is locked for {minutes} more minutes",
                                   code="locked", minutes=minutes)
     return refusal is None

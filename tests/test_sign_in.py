@@ -315,3 +315,71 @@ def test_set_up_keeps_the_first_administrators_name_in_the_same_form(store):
     admin = Services(store).set_up("苏州市工信局", "Chief", "局长", PASSWORD)
     assert admin.username == "chief"
     assert authenticate(store, "CHIEF", PASSWORD).user_id == admin.user_id
+
+
+def _database_at_0006_with_users(databases, backend: str, names: list[str]) -> str:
+    from assessment.db import Store
+    from tests.test_deploy import migrate_to
+
+    url = databases.new(backend)
+    migrate_to(url, "0006")  # a database left by the release before user names were folded
+    store = Store(url, migrate=False)
+    with store.engine.begin() as connection:
+        connection.execute(User.__table__.insert(), [
+            {"username": name, "display_name": name, "password_hash": "x", "role": "provider_user", "active": True,
+             "must_change_password": False, "failed_logins": 0, "created_at": now()} for name in names])
+    store.dispose()
+    return url
+
+
+def test_the_migration_folds_existing_user_names(databases, backend):
+    from assessment.db import Store
+
+    url = _database_at_0006_with_users(databases, backend, ["Chief", "ｄｉａｇ", "analyst"])
+    store = Store(url)
+    with store.read() as db:
+        assert sorted(db.scalars(select(User.username))) == ["analyst", "chief", "diag"]
+    store.dispose()
+
+
+def test_the_migration_refuses_existing_names_that_would_become_one_and_changes_nothing(databases, backend):
+    from assessment.db import Store
+    from assessment.errors import AssessmentError
+    from ui.session import said
+
+    url = _database_at_0006_with_users(databases, backend, ["admin", "Admin", "Other"])
+    with pytest.raises(AssessmentError) as refused:
+        Store(url)
+    assert refused.value.code == "usernames_collide"
+    assert "'admin' (id 1) and 'Admin' (id 2) are both 'admin'" in str(refused.value)
+    assert "'admin' (id 1) and 'Admin' (id 2)" in said(refused.value, "zh")
+    store = Store(url, migrate=False)
+    assert store.revision() == "0006"
+    with store.read() as db:
+        assert sorted(db.scalars(select(User.username))) == ["Admin", "Other", "admin"]
+    store.dispose()
+
+
+def test_the_users_page_shows_a_lockout_and_unlocks_it(app_world):
+    from streamlit.testing.v1 import AppTest
+
+    from assessment import PROJECT_ROOT
+    from tests.conftest import signed_in
+
+    services, w = app_world
+    for _ in range(accounts.MAX_FAILED_LOGINS):
+        refusal(services.store, "provider_a", WRONG)
+    app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)
+    signed_in(app.session_state, w.admin)
+    app.session_state["lang"] = "zh"
+    app.run()
+    app.switch_page("ui/pages/users.py").run()
+    app.selectbox(key="users_switch_choice").set_value(w.provider_b.user_id).run()
+    assert not [b for b in app.button if b.key == "users_unlock"]  # provider_b is not locked
+    app.selectbox(key="users_switch_choice").set_value(w.provider_a.user_id).run()
+    assert "provider\\_a 因多次登录失败已被锁定，15 分钟后自动解除。" in [warning.value for warning in app.warning]
+    app.button(key="users_unlock").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert not accounts.is_locked(user_row(services, "provider_a"))
+    assert "已解除账户 provider\\_a 的锁定，可以重新登录。" in [s.value for s in app.success]
+    assert authenticate(services.store, "provider_a", PASSWORD).user_id == w.provider_a.user_id
