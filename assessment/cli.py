@@ -107,8 +107,8 @@ def _workbook_commands(commands) -> None:
     many.add_argument("--status", help="only assessments in this status (e.g. approved)")
     many.add_argument("--district", help="only enterprises of this district code")
     many.add_argument("--industry", help="only enterprises of this GB/T 4754 division (e.g. C34)")
-    many.add_argument("--limit", type=int, help="at most this many reports")
-    many.add_argument("--workers", type=int, default=os.cpu_count(), help="processes (default: every core)")
+    many.add_argument("--limit", type=_at_least(1), help="at most this many reports")
+    many.add_argument("--workers", type=_at_least(1), default=os.cpu_count(), help="processes (default: every core)")
     many.set_defaults(run=_reports)
 
 
@@ -117,6 +117,21 @@ def _filters(parser) -> None:
     parser.add_argument("--industry", help="only enterprises of this GB/T 4754 division (e.g. C34)")
     parser.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="only diagnoses created from this day")
     parser.add_argument("--until", type=_day, metavar="YYYY-MM-DD", help="only diagnoses created up to this day")
+
+
+def _at_least(least: int):
+    """An option's type: a whole number of at least ``least`` (argparse names the option in its refusal)."""
+
+    def whole(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"{value} is less than {least}")
+        return value
+
+    return whole
 
 
 def _day(text: str):
@@ -145,9 +160,9 @@ def _bureau_commands(commands) -> None:
 
 def _store_commands(commands) -> None:
     demo = commands.add_parser("demo", help="fill a database with demo organisations, users and diagnoses")
-    demo.add_argument("--enterprises", type=int, required=True, metavar="N")
+    demo.add_argument("--enterprises", type=_at_least(1), required=True, metavar="N")
     demo.add_argument("--db", metavar="URL", help=DB_HELP)
-    demo.add_argument("--seed", type=int, default=2026)
+    demo.add_argument("--seed", type=_at_least(0), default=2026)
     demo.add_argument("--force", action="store_true", help="add to a database that already holds data")
     demo.set_defaults(run=_demo)
 
@@ -384,6 +399,7 @@ def _reports(args) -> int:
     from assessment.db import Store
     from assessment.services import Services
 
+    _check_selection(args)
     store = Store(args.db)
     rows = Services(store).list_assessments(Actor.operator(), status=args.status, district=args.district,
                                             industry=args.industry)
@@ -398,6 +414,24 @@ def _reports(args) -> int:
             del path
     print(f"{len(jobs)} reports in {out}")
     return 0
+
+
+def _check_selection(args) -> None:
+    """Refuse an unknown district, industry or status, naming the valid ones (unchecked, each selected nothing
+    and the command said "0 reports" as if all was well)."""
+    from assessment.analytics import Filters
+    from assessment.workflow import STATUSES
+
+    problems = []
+    try:
+        Filters(district=args.district, industry=args.industry)
+    except AssessmentError as exc:
+        problems.extend(exc.messages)
+    statuses = list(dict.fromkeys(status for kind in STATUSES.values() for status in kind))
+    if args.status is not None and args.status not in statuses:
+        problems.append(f"status: unknown status {args.status!r} (one of {', '.join(statuses)})")
+    if problems:
+        raise AssessmentError(problems)
 
 
 _worker_store = None

@@ -484,9 +484,7 @@ class Services:
         if problems:
             raise InputError(problems, problems=codes)
         existing = {row.item_id: row for row in db.scalars(select(Answer).where(Answer.assessment_id == a.id))}
-        values = {item_id: {"code": answer["code"], "note": _text(answer.get("note"), f"{item_id}.note"),
-                            "evidence": _text(answer.get("evidence"), f"{item_id}.evidence")}
-                  for item_id, answer in answers.items()}
+        values = {item_id: _given(item_id, answer) for item_id, answer in answers.items()}
         changed = {item_id: value for item_id, value in values.items() if _answer(existing.get(item_id)) != value}
         overwritten = [] if online is None else online.overwritten(a, changed, existing)
         before = {item_id: _answer(existing.get(item_id)) for item_id in changed}
@@ -707,6 +705,12 @@ class _ChangedOnline:
 
 def _answer(row: Answer | None) -> dict[str, str | None] | None:
     return None if row is None else {"code": row.code, "note": row.note, "evidence": row.evidence}
+
+
+def _given(item_id: str, answer: dict[str, Any]) -> dict[str, str | None]:
+    """An answer as given (a template's row) in the form it is stored, to compare with ``_answer``."""
+    code, note, evidence = answer["code"], answer.get("note"), answer.get("evidence")
+    return {"code": code, "note": _text(note, f"{item_id}.note"), "evidence": _text(evidence, f"{item_id}.evidence")}
 
 
 def _new_assessment(db: Session, actor: Actor, enterprise: Organisation, kind: str, q: Questionnaire,

@@ -3,11 +3,15 @@
 ``build_template`` writes the workbook: instructions, the enterprise information (organisation and digital
 baseline), one row per requirement with an answer drop-down, and a hidden, protected metadata sheet that pins the
 questionnaire (id, version, sha256), the language, the profile, the assessment and the row of every requirement.
+A template made from an assessment also records there what it was made from (the assessment's version and the time
+of the latest change it holds), so that its import can tell which answers were changed online since.
 
 ``read_template`` reads a filled workbook back and checks everything before returning anything: the file itself
 (size, zip caps, a workbook at all), the metadata against the installed questionnaire, the enterprise fields and
 every requirement row against the metadata's row map. It raises ``TemplateError`` listing every problem, each
-located as ``file: sheet!cell: what``. ``read_zip`` does the same for every workbook in a .zip.
+located as ``file: sheet!cell: what``. ``read_zip`` does the same for every workbook in a .zip. Both take an optional
+``cancelled`` check, asked as the rows are read: once it says yes (the uploader's session ended), reading stops with
+``ImportCancelled`` and nothing of the file is returned.
 
 Uploads are capped before openpyxl sees them (file size, total uncompressed size, compression ratio of each
 member), and openpyxl parses the XML with defusedxml. User text is written only through ``reports.cells``.
@@ -21,8 +25,9 @@ import os
 import zipfile
 import zlib
 from bisect import bisect_left
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from xml.etree.ElementTree import ParseError
 from xml.parsers.expat import ExpatError
@@ -225,6 +230,21 @@ class SkippedMemberError(TemplateError):
     """A member of a .zip that is not a workbook and was not read."""
 
 
+class ImportCancelled(AssessmentError):  # noqa: N818 - a stop asked for, not a fault
+    """Reading stopped because its ``cancelled`` check said so; nothing of the file was kept."""
+
+
+# Rows read between two questions to a ``cancelled`` check: cheap to ask, and a read stops within milliseconds.
+CANCEL_EVERY = 100
+
+
+def stop_if_cancelled(cancelled: Callable[[], bool] | None, filename: str) -> None:
+    """ImportCancelled when ``cancelled`` says that the session which uploaded ``filename`` has ended."""
+    if cancelled is not None and cancelled():
+        raise ImportCancelled(f"{filename}: stopped: the session that uploaded it has ended; nothing of it was "
+                              "imported", code="template.cancelled", file=filename, sheet="", cell="")
+
+
 class FilledTemplate(BaseModel):
     """What a checked template holds; ``enterprise`` and ``profile_fields`` hold only the fields filled in.
 
@@ -241,6 +261,16 @@ class FilledTemplate(BaseModel):
     enterprise: dict[str, Any]
     profile_fields: dict[str, Any]
     answers: dict[str, dict[str, str | None]]
+    # What a template made from an assessment was made from; None for a blank template or one made before
+    # templates recorded it.
+    assessment_version: int | None = None
+    answers_as_of: datetime | None = None
+
+    def import_arguments(self) -> dict[str, Any]:
+        """The keywords of ``Services.import_filled`` that store this template."""
+        return {"questionnaire_id": self.questionnaire_id, "profile": self.profile, "enterprise": self.enterprise,
+                "answers": self.answers, "facts": self.profile_fields or None, "assessment_id": self.assessment_id,
+                "template_version": self.assessment_version, "template_as_of": self.answers_as_of}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -249,8 +279,11 @@ class FilledTemplate(BaseModel):
 
 def build_template(q: Questionnaire, *, lang: str = "zh", profile: str = "discrete", enterprise: dict | None = None,
                    answers: Mapping[str, Mapping[str, Any] | str] | None = None,
-                   assessment_id: int | None = None) -> bytes:
-    """The interview workbook for ``q`` under ``profile`` in ``lang``, pre-filled when given, as .xlsx bytes."""
+                   assessment_id: int | None = None, assessment_version: int | None = None,
+                   answers_as_of: datetime | None = None) -> bytes:
+    """The interview workbook for ``q`` under ``profile`` in ``lang``, pre-filled when given, as .xlsx bytes.
+    ``assessment_version`` and ``answers_as_of`` say what a template made from an assessment was made from: its
+    version and the time of the latest change the template holds (UTC, as the database stores it)."""
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(LANGS)}")
     if profile not in q.weight_profiles:
@@ -266,7 +299,8 @@ def build_template(q: Questionnaire, *, lang: str = "zh", profile: str = "discre
     _write_instructions(wb[SHEETS["instructions"][lang]], q, lang, profile)
     field_rows = _write_enterprise(wb[SHEETS["enterprise"][lang]], lang, enterprise or {}, lists)
     item_rows = _write_requirements(wb[SHEETS["requirements"][lang]], q, items, lang, prefilled, lists)
-    _write_meta(wb.create_sheet(META_SHEET), q, lang, profile, assessment_id, item_rows, field_rows)
+    origin = (assessment_id, assessment_version, answers_as_of.isoformat() if answers_as_of else None)
+    _write_meta(wb.create_sheet(META_SHEET), q, lang, profile, origin, item_rows, field_rows)
     lists.ws.sheet_state = "hidden"
     lists.ws.protection.sheet = True
     wb.security = WorkbookProtection(lockStructure=True)  # no sheet added, removed, renamed or unhidden
@@ -528,11 +562,11 @@ def _heading(ws, row: int, text: str, fill: PatternFill) -> None:
         put(ws, row, column, text if column == COLUMN["element"] else None, font=BOLD, fill=fill)
 
 
-def _write_meta(ws, q: Questionnaire, lang: str, profile: str, assessment_id: int | None,
+def _write_meta(ws, q: Questionnaire, lang: str, profile: str, origin: tuple[int | None, int | None, str | None],
                 item_rows: dict[str, int], field_rows: dict[str, int]) -> None:
     entries = [("format", FORMAT), ("format_version", FORMAT_VERSION), ("questionnaire_id", q.id),
                ("questionnaire_version", q.version), ("sha256", q.sha256), ("lang", lang), ("profile", profile),
-               ("assessment_id", assessment_id)]
+               *zip(("assessment_id", *ORIGIN_KEYS), origin, strict=True)]
     for row, (key, value) in enumerate(entries, start=1):
         put(ws, row, 1, key)
         put(ws, row, 2, value)
@@ -563,6 +597,18 @@ class _Problems:
         self.messages: list[str] = []
         self.codes: list[tuple[str, dict]] = []
         self.reading = None  # the worksheet being read: a cell openpyxl cannot parse is looked for there
+        self.cancelled: Callable[[], bool] | None = None
+
+    def rows(self, rows):
+        """``rows`` (a worksheet's iter_rows), stopping with ImportCancelled when ``cancelled`` says so: asked
+        before the first row and every CANCEL_EVERY rows."""
+        if self.cancelled is None:
+            yield from rows
+            return
+        for count, row in enumerate(rows):
+            if count % CANCEL_EVERY == 0:
+                stop_if_cancelled(self.cancelled, self.filename)
+            yield row
 
     def add(self, what: str, sheet: str | None = None, cell: str | None = None, /, *, code: str,
             **params) -> None:
@@ -580,9 +626,12 @@ class _Problems:
             raise self.error()
 
 
-def read_template(data: bytes, filename: str = "template.xlsx") -> FilledTemplate:
-    """The checked content of a filled template; TemplateError listing every located problem otherwise."""
+def read_template(data: bytes, filename: str = "template.xlsx", *,
+                  cancelled: Callable[[], bool] | None = None) -> FilledTemplate:
+    """The checked content of a filled template; TemplateError listing every located problem otherwise;
+    ImportCancelled once ``cancelled()`` says yes (it is asked every CANCEL_EVERY rows read)."""
     problems = _Problems(filename)
+    problems.cancelled = cancelled
     archive = _check_archive(data, problems)
     if archive is not None:
         with archive:
@@ -713,7 +762,7 @@ def _text(value: Any) -> str | None:
 def row_limit() -> int:
     """The most rows any sheet of a template of an installed questionnaire can need, with room for additions."""
     largest = max((len(load_cached(path).items) for path in questionnaire_files()), default=0)
-    return len(META_KEYS) + largest + len(FIELDS) + SPARE_ROWS
+    return len(META_KEYS) + len(ORIGIN_KEYS) + largest + len(FIELDS) + SPARE_ROWS
 
 
 def _within_limits(wb, problems: _Problems, limit: int) -> None:
@@ -760,11 +809,13 @@ def _read_workbook(wb, problems: _Problems) -> FilledTemplate:
     problems.raise_if_any()
     return FilledTemplate(questionnaire_id=q.id, version=q.version, sha256=q.sha256, lang=lang, profile=profile,
                           assessment_id=meta["assessment_id"], enterprise=enterprise, profile_fields=profile_fields,
-                          answers=answers)
+                          answers=answers, **meta["origin"])
 
 
 META_KEYS = ("format", "format_version", "questionnaire_id", "questionnaire_version", "sha256", "lang", "profile",
              "assessment_id")
+# What a template was made from: absent from templates made before they recorded it, which still import.
+ORIGIN_KEYS = ("assessment_version", "answers_as_of")
 
 
 def _read_meta(ws, problems: _Problems, limit: int) -> dict[str, Any] | None:
@@ -794,6 +845,7 @@ def _read_meta(ws, problems: _Problems, limit: int) -> dict[str, Any] | None:
     if assessment_id is not None and (not isinstance(assessment_id, int) or isinstance(assessment_id, bool)):
         raw.problem(f"assessment id {assessment_id!r} is not a whole number", "assessment_id", code="meta_assessment",
                     value=_short(str(assessment_id)))
+    origin = _meta_origin(raw)
     q = _meta_questionnaire(raw)
     if not raw.items:
         problems.add("the row map of the requirements is missing; do not edit this sheet", META_SHEET,
@@ -806,6 +858,7 @@ def _read_meta(ws, problems: _Problems, limit: int) -> dict[str, Any] | None:
     if raw.bad:
         return None
     return {"questionnaire": q, "lang": lang, "profile": raw.value("profile"), "assessment_id": assessment_id,
+            "origin": origin,
             "items": {key: at for key, (at, _) in raw.items.items()},
             "fields": {key: at for key, (at, _) in raw.fields.items()}}
 
@@ -819,9 +872,10 @@ class _MetaSheet:
         self.items: dict[str, tuple[int, str]] = {}
         self.fields: dict[str, tuple[int, str]] = {}
         self.bad = False  # a problem that makes the rest unreadable
-        for row, cells in enumerate(ws.iter_rows(min_col=1, max_col=3, max_row=limit, values_only=True), start=1):
+        rows = problems.rows(ws.iter_rows(min_col=1, max_col=3, max_row=limit, values_only=True))
+        for row, cells in enumerate(rows, start=1):
             key, value, at = (*cells, None, None, None)[:3]
-            if key in META_KEYS:
+            if key in META_KEYS or key in ORIGIN_KEYS:
                 self.values[key] = (value, f"B{row}")
             elif key in ("item", "field"):
                 if not isinstance(value, str) or not value.isprintable() or not isinstance(at, int) or \
@@ -837,6 +891,28 @@ class _MetaSheet:
                 code: str, **params) -> None:
         self.problems.add(what, META_SHEET, cell or self.values[key][1], code=code, **params)
         self.bad = self.bad or fatal
+
+
+def _meta_origin(raw: _MetaSheet) -> dict[str, Any]:
+    """What the template was made from (FilledTemplate's assessment_version and answers_as_of), when recorded."""
+    version = raw.values.get("assessment_version", (None,))[0]
+    if version is not None and (not isinstance(version, int) or isinstance(version, bool) or version < 1):
+        raw.problem(f"the version of the assessment the template was made from, {version!r}, is not a whole number; "
+                    "do not edit this sheet, or export a new template", "assessment_version",
+                    code="meta_origin_version", value=_short(str(version)))
+        version = None
+    as_of = raw.values.get("answers_as_of", (None,))[0]
+    if as_of is not None:
+        try:
+            as_of = datetime.fromisoformat(as_of) if isinstance(as_of, str) else None
+        except ValueError:
+            as_of = None
+        if as_of is None or as_of.tzinfo is not None:
+            raw.problem(f"the time the template was made, {raw.value('answers_as_of')!r}, is not a date and time; "
+                        "do not edit this sheet, or export a new template", "answers_as_of",
+                        code="meta_origin_time", value=_short(str(raw.value("answers_as_of"))))
+            as_of = None
+    return {"assessment_version": version, "answers_as_of": as_of}
 
 
 def _meta_questionnaire(raw: _MetaSheet) -> Questionnaire | None:
@@ -876,7 +952,7 @@ def _meta_questionnaire(raw: _MetaSheet) -> Questionnaire | None:
 def _read_enterprise(ws, sheet: str, lang: str, field_rows: dict[str, int],
                      problems: _Problems, limit: int) -> tuple[dict[str, Any], dict[str, Any]]:
     cells: dict[int, tuple[Any, Any, str]] = {}
-    for row in ws.iter_rows(min_col=LABEL_COLUMN, max_col=VALUE_COLUMN, max_row=limit):
+    for row in problems.rows(ws.iter_rows(min_col=LABEL_COLUMN, max_col=VALUE_COLUMN, max_row=limit)):
         label, value = (*row, None, None)[:2]
         if label is None or not hasattr(label, "row"):
             continue
@@ -996,7 +1072,7 @@ def _read_requirements(ws, sheet: str, q: Questionnaire, lang: str, profile: str
                        problems: _Problems, limit: int) -> dict[str, dict[str, str | None]]:
     reader = _Requirements(sheet, q, lang, profile, expected, problems)
     count = len(COLUMNS)
-    rows = ws.iter_rows(min_row=HEADER_ROW + 1, max_col=count, max_row=limit, values_only=True)
+    rows = problems.rows(ws.iter_rows(min_row=HEADER_ROW + 1, max_col=count, max_row=limit, values_only=True))
     for row, cells in enumerate(rows, start=HEADER_ROW + 1):
         reader.row(row, dict(zip(COLUMNS, (*cells, *(None,) * count), strict=False)))
     _check_row_map(reader.order, reader.seen, expected, sheet, problems, shifts=not reader.structural)
@@ -1130,12 +1206,33 @@ def _longest_increasing(values: list[int]) -> list[int]:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# A .zip of filled templates
+# Uploads: workbooks and .zip files of them
 
 
-def read_zip(data: bytes, filename: str) -> list[tuple[str, FilledTemplate | TemplateError]]:
+def read_uploads(files: Iterable[tuple[str, bytes]], *, cancelled: Callable[[], bool] | None = None,
+                 ) -> list[tuple[str, FilledTemplate | AssessmentError]]:
+    """Every workbook of ``files`` (name, content) with what it holds or why it cannot be imported; the members
+    of a .zip are named ``file.zip/member``. ImportCancelled once ``cancelled()`` says yes."""
+    outcomes: list[tuple[str, FilledTemplate | AssessmentError]] = []
+    for name, data in files:
+        try:
+            if name.lower().endswith(".zip"):
+                outcomes += [(f"{name}/{member}", outcome) for member, outcome in
+                             read_zip(data, name, cancelled=cancelled)]
+            else:
+                outcomes.append((name, read_template(data, name, cancelled=cancelled)))
+        except ImportCancelled:
+            raise
+        except AssessmentError as error:
+            outcomes.append((name, error))
+    return outcomes
+
+
+def read_zip(data: bytes, filename: str, *, cancelled: Callable[[], bool] | None = None,
+             ) -> list[tuple[str, FilledTemplate | TemplateError]]:
     """One outcome per member of a .zip: the checked template, or the TemplateError (SkippedMemberError for a member
-    that is not a workbook). A zip that is itself too large, damaged or a bomb raises TemplateError."""
+    that is not a workbook). A zip that is itself too large, damaged or a bomb raises TemplateError; ImportCancelled
+    once ``cancelled()`` says yes (asked as the rows of each member are read)."""
     problems = _Problems(filename)
     archive = _check_archive(data, problems, kind="zip")
     if archive is None or problems.messages:
@@ -1167,7 +1264,7 @@ def read_zip(data: bytes, filename: str) -> list[tuple[str, FilledTemplate | Tem
                                                      code="template.not_extracted", file=where, sheet="", cell="")))
                 continue
             try:
-                outcomes.append((name, read_template(content, where)))
+                outcomes.append((name, read_template(content, where, cancelled=cancelled)))
             except TemplateError as exc:
                 outcomes.append((name, exc))
     return outcomes

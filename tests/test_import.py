@@ -10,10 +10,14 @@ import pytest
 
 from assessment import PROJECT_ROOT
 from assessment.accounts import Actor
+from assessment.db import Store
 from assessment.inputs import InputError
-from assessment.services import Services
-from reports.template import build_template, read_template
+from assessment.services import ConflictError, Services
+from reports.template import ImportCancelled, build_template, read_template
 from tests.conftest import credit_code
+from tests.test_app_work import button, open_page, version
+from tests.test_template import FAR_ROW, far_reaching, filled_template
+from ui import work
 
 ENTERPRISE = {"name": "苏州精密机械有限公司", "credit_code": credit_code(77), "district": "kunshan",
               "industry": "C34", "size_class": "medium", "production_type": "discrete",
@@ -113,3 +117,183 @@ def _tampered(data: bytes) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+# --- an older template against answers changed online since it was made -------------------------------------------
+
+
+def answered(code: str, note: str | None = None) -> dict:
+    return {"code": code, "note": note, "evidence": None}
+
+
+def import_audits(services, w, assessment_id: int) -> list:
+    return [entry for entry in services.audit_log(w.admin, entity="assessment", entity_id=assessment_id)
+            if entry.action == "import_answers"]
+
+
+def test_an_older_template_is_refused_where_answers_changed_online_since_or_overwrites_them_when_asked(
+        world_store, cmmm):
+    services, w = world_store
+    d, provider = w.diagnosis_1, w.provider_a
+    first, second, third, fourth = (item.id for item in cmmm.items_for("discrete")[:4])
+    v = services.get_assessment(provider, d).assessment.version
+    v = services.save_answer(provider, d, first, "full", expected_version=v)
+    v = services.save_answer(provider, d, second, "full", expected_version=v)
+    made = read_template(work.template_bytes(services.get_assessment(provider, d), cmmm, "zh", with_answers=True))
+    # Online, after the template was made: the first answer changed, the third answered.
+    v = services.save_answer(provider, d, first, "none", note="复查后不满足", expected_version=v)
+    v = services.save_answer(provider, d, third, "partly", expected_version=v)
+    # Offline, in the template: the first and second changed, the third answered as online, the fourth new.
+    offline = {**made.answers, first: answered("partly"), second: answered("none"), third: answered("partly"),
+               fourth: answered("full", "现场")}
+    template = made.model_copy(update={"answers": offline})
+
+    with pytest.raises(ConflictError) as refused:
+        services.import_filled(provider, **template.import_arguments())
+    assert (refused.value.code, refused.value.params["items"]) == ("template.changed_online", first)
+    assert first in refused.value.messages[0]
+    kept = services.get_assessment(provider, d)
+    assert kept.assessment.version == v  # nothing imported
+    assert {item: row.code for item, row in kept.answers.items()} == {first: "none", second: "full", third: "partly"}
+
+    assessment_id, _ = services.import_filled(provider, **template.import_arguments(), overwrite=True)
+    assert assessment_id == d
+    now = services.get_assessment(provider, d).answers
+    assert {item: (row.code, row.note) for item, row in now.items()} == {
+        first: ("partly", None), second: ("none", None), third: ("partly", None), fourth: ("full", "现场")}
+    entry = import_audits(services, w, d)[0]
+    assert entry.before["changed"] == {first: answered("none", "复查后不满足"), second: answered("full"),
+                                       fourth: None}
+    assert entry.after["changed"] == {first: answered("partly"), second: answered("none"),
+                                      fourth: answered("full", "现场")}
+    assert entry.after["overwritten"] == [first]
+
+
+def test_a_template_made_for_an_assessment_without_its_origin_overwrites_nothing_unasked(world_store, cmmm):
+    """A template exported before templates carried their origin: any stored answer it would change counts as
+    changed online."""
+    services, w = world_store
+    d, provider = w.diagnosis_1, w.provider_a
+    first = cmmm.items_for("discrete")[0].id
+    services.save_answer(provider, d, first, "full", expected_version=services.get_assessment(provider, d)
+                         .assessment.version)
+    template = read_template(build_template(cmmm, answers={first: "none"}, assessment_id=d))
+    with pytest.raises(ConflictError, match=first):
+        services.import_filled(provider, **template.import_arguments())
+    services.import_filled(provider, **template.import_arguments(), overwrite=True)
+    assert services.get_assessment(provider, d).answers[first].code == "none"
+
+
+def test_every_import_records_what_it_changed_before_and_after(world_store, cmmm):
+    services, w = world_store
+    d, provider = w.diagnosis_1, w.provider_a
+    first, second = (item.id for item in cmmm.items_for("discrete")[:2])
+    services.save_answer(provider, d, first, "full", note="现场", expected_version=services.get_assessment(
+        provider, d).assessment.version)
+    view = services.get_assessment(provider, d)
+    made = read_template(work.template_bytes(view, cmmm, "zh", with_answers=True))
+    one_more = made.model_copy(update={"answers": {**made.answers, second: answered("mostly")}})
+    services.import_filled(provider, **one_more.import_arguments())
+    entry = import_audits(services, w, d)[0]
+    assert (entry.before, entry.after["changed"], entry.after["overwritten"]) == (
+        {"changed": {second: None}}, {second: answered("mostly")}, [])
+    # An answer the template holds as it is stored is left as it was: it does not look changed later.
+    assert services.get_assessment(provider, d).answers[first].updated_at == view.answers[first].updated_at
+
+
+def test_the_command_line_refuses_an_older_template_unless_told_to_overwrite(tmp_path, cmmm):
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    store = Store(db)
+    services, operator = Services(store), Actor.operator()
+    assessment_id, _ = import_bytes(services, filled(cmmm))  # every answer "mostly"
+    view = services.get_assessment(operator, assessment_id)
+    older = tmp_path / "older.xlsx"
+    older.write_bytes(work.template_bytes(view, cmmm, "zh", with_answers=True))
+    first = cmmm.items_for("discrete")[0].id
+    services.save_answer(operator, assessment_id, first, "full", expected_version=view.assessment.version)
+    store.dispose()
+
+    refused = run("import", older, "--db", db)
+    assert refused.returncode == 1
+    assert refused.stderr == (f"{older}: assessment {assessment_id}: answers changed online after this template was "
+                              f"made, which it would overwrite: {first}. Nothing was imported: export a new "
+                              "template, or import this one again choosing to overwrite those answers\n")
+    overwritten = run("import", older, "--db", db, "--overwrite")
+    assert overwritten.returncode == 0, overwritten.stderr
+    assert overwritten.stdout == f"{older}: imported 266 answers into assessment {assessment_id}\n"
+    store = Store(db)
+    assert Services(store).get_assessment(operator, assessment_id).answers[first].code == "mostly"
+    store.dispose()
+
+
+def test_the_command_line_refuses_a_far_reaching_sheet_before_it_opens_the_database(tmp_path):
+    far = tmp_path / "far.xlsx"
+    far.write_bytes(far_reaching(filled_template(), dimension=f"A1:I{FAR_ROW}"))
+    never = tmp_path / "never.db"
+    proc = run("import", far, "--db", f"sqlite:///{never}")
+    assert proc.returncode == 1
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 5  # one per sheet
+    assert all(line.startswith(f"{far}: ") and f"reaches row {FAR_ROW:,} and column 9" in line for line in lines)
+    assert not never.exists()
+
+
+# --- an upload whose session ends -----------------------------------------------------------------------------------
+
+
+def test_an_upload_whose_session_ends_while_it_is_read_imports_nothing(store, cmmm):
+    services, operator = Services(store), Actor.operator()
+    one = filled(cmmm)
+    other = filled(cmmm, enterprise={**ENTERPRISE, "credit_code": credit_code(78)})
+    checks_of_one = []
+    read_template(one, cancelled=lambda: checks_of_one.append(True) or False)
+    asked = []
+
+    def ended() -> bool:  # the session ends once the first workbook has been read whole
+        asked.append(True)
+        return len(asked) > len(checks_of_one)
+
+    bundle = io.BytesIO()
+    with zipfile.ZipFile(bundle, "w") as archive:
+        archive.writestr("a.xlsx", one)
+        archive.writestr("b.xlsx", other)
+    with pytest.raises(ImportCancelled) as stopped:
+        work.import_uploads(services, operator, [("batch.zip", bundle.getvalue())], cancelled=ended)
+    assert stopped.value.code == "template.cancelled"
+    assert services.list_assessments(operator) == []
+    assert services.list_enterprises(operator) == []
+
+
+def test_the_app_refuses_a_far_reaching_sheet_before_it_reads_a_row(store):
+    asked = []
+    far = far_reaching(filled_template(), dimension=f"A1:I{FAR_ROW}")
+    [outcome] = work.import_uploads(Services(store), Actor.operator(), [("far.xlsx", far)],
+                                    cancelled=lambda: asked.append(True) or False)
+    assert {code for code, _ in outcome.error.problems} == {"template.sheet_too_large"}
+    assert asked == []  # refused from the sheets' declared size alone
+
+
+def test_the_files_page_overwrites_answers_changed_online_only_when_ticked(app_world, cmmm):
+    services, w = app_world
+    d, provider = w.diagnosis_1, w.provider_a
+    first = cmmm.items_for("discrete")[0].id
+    v = services.save_answer(provider, d, first, "full", expected_version=version(services, provider, d))
+    older = work.template_bytes(services.get_assessment(provider, d), cmmm, "zh", with_answers=True)
+    services.save_answer(provider, d, first, "none", expected_version=v)
+
+    app = open_page(provider, "files", assessment=d)
+    app.file_uploader[0].set_value([("older.xlsx", older, work.XLSX)])
+    app.run()
+    button(app, "导入").click().run()
+    assert not app.exception
+    assert app.markdown[-1].value == "**older.xlsx**：未导入"
+    assert app.error[0].value == (f"评估 #{d} 有 1 项答案在导出此模板之后已在线修改，导入此模板会覆盖它们：{first}。"
+                                  "未导入任何内容。请重新导出模板，或再次导入并选择覆盖这些答案。")
+    assert services.get_assessment(provider, d).answers[first].code == "none"
+
+    next(box for box in app.checkbox if box.label == "覆盖导出模板后在线修改过的答案").check().run()
+    app.file_uploader[0].set_value([("older.xlsx", older, work.XLSX)])
+    app.run()
+    button(app, "导入").click().run()
+    assert app.success[0].value == f"older.xlsx：已导入 1 项答案到评估 #{d}"
+    assert services.get_assessment(provider, d).answers[first].code == "full"

@@ -5,6 +5,7 @@ import io
 import re
 import threading
 import zipfile
+from datetime import datetime
 from functools import cache
 
 import openpyxl
@@ -23,6 +24,7 @@ from reports.template import (
     MAX_UPLOAD_BYTES,
     META_SHEET,
     FilledTemplate,
+    ImportCancelled,
     SkippedMemberError,
     TemplateError,
     build_template,
@@ -561,3 +563,60 @@ def test_a_far_row_in_a_sheet_without_a_declared_size_is_never_walked_to():
     read = read_within(60, far_reaching(filled_template(), dimension=None))
     assert read.answers == original.answers
     assert (read.enterprise, read.profile_fields) == (original.enterprise, original.profile_fields)
+
+
+# --- what a template was made from; stopping a read whose session ended -------------------------------------
+
+
+def test_a_template_made_from_an_assessment_carries_its_version_and_time_in_the_hidden_sheet_only():
+    made_at = datetime(2026, 11, 3, 9, 30, 15, 123456)
+    data = build_template(CMMM, assessment_id=42, assessment_version=17, answers_as_of=made_at)
+    filled = read_template(data, FILE)
+    assert (filled.assessment_id, filled.assessment_version, filled.answers_as_of) == (42, 17, made_at)
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    shown = [ws for ws in wb.worksheets if ws.sheet_state == "visible"]
+    assert not any(cell.value in (17, made_at.isoformat()) for ws in shown for row in ws.iter_rows() for cell in row)
+    assert wb[META_SHEET].sheet_state == "veryHidden"
+    assert read_template(build_template(CMMM), FILE).answers_as_of is None  # a blank template: made from nothing
+
+
+def test_a_damaged_origin_is_refused_where_it_is():
+    data = build_template(CMMM, assessment_id=42, assessment_version=17, answers_as_of=datetime(2026, 11, 3))
+    ws = openpyxl.load_workbook(io.BytesIO(data))[META_SHEET]
+    cells = {key: f"B{row}" for row, (key,) in enumerate(ws.iter_rows(max_col=1, values_only=True), start=1)}
+    damaged = edited(together(set_cell(META_SHEET, cells["assessment_version"], "seventeen"),
+                              set_cell(META_SHEET, cells["answers_as_of"], "yesterday")), data)
+    assert_refused(damaged, [
+        where(cells["assessment_version"], META_SHEET) + "the version of the assessment the template was made from, "
+        "'seventeen', is not a whole number; do not edit this sheet, or export a new template",
+        where(cells["answers_as_of"], META_SHEET) + "the time the template was made, 'yesterday', is not a date "
+        "and time; do not edit this sheet, or export a new template"])
+
+
+def test_reading_stops_at_the_first_check_that_says_the_session_ended():
+    asked = []
+
+    def ended() -> bool:
+        asked.append(True)
+        return len(asked) == 3
+
+    with pytest.raises(ImportCancelled) as caught:
+        read_template(filled_template(), FILE, cancelled=ended)
+    assert caught.value.code == "template.cancelled"
+    assert len(asked) == 3
+    asked.clear()
+    with pytest.raises(ImportCancelled):  # every member of a .zip is read with the same check
+        read_zip(zipped({"a.xlsx": filled_template(), "b.xlsx": filled_template()}), "batch.zip", cancelled=ended)
+    assert len(asked) == 3
+
+
+def test_a_read_that_goes_on_asks_whether_to_stop_as_it_reads_and_a_far_sheet_is_refused_before_any_row():
+    asked = []
+    read_template(filled_template(), FILE, cancelled=lambda: asked.append(True) or False)
+    assert len(asked) >= 3  # at least once for each sheet it reads
+    asked.clear()
+    with pytest.raises(TemplateError) as caught:
+        read_template(far_reaching(filled_template(), dimension=f"A1:I{FAR_ROW}"), FILE,
+                      cancelled=lambda: asked.append(True) or False)
+    assert {code for code, _ in caught.value.problems} == {"template.sheet_too_large"}
+    assert asked == []  # refused from the sheets' declared size: not one row was read

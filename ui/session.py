@@ -27,6 +27,7 @@ from assessment.db import Store
 from assessment.errors import AssessmentError
 from assessment.services import Services
 from ui.i18n import lang, t, words
+from ui.user_text import plain
 
 SESSION_TIMEOUT = sessions.IDLE_TIMEOUT
 _SERVICES: dict[str | None, Services] = {}
@@ -185,7 +186,7 @@ def require_actor() -> Actor:
 
 def show(error: AssessmentError) -> None:
     """A domain error as the user sees it, in their language when its code has words; never a traceback."""
-    st.error(said(error, lang()))
+    st.error(said(error, lang(), quote=plain))  # an error may quote what a user typed or uploaded
 
 
 # Parameters that are codes themselves, said through the words under these keys (``status.approved``).
@@ -193,22 +194,29 @@ SAID_PARAMS = {"action": "action", "status": "status", "field": "field", "what":
                "kind": "errors.kind", "profile": "errors.profile"}
 
 
-def said(error: AssessmentError, language: str) -> str:
+def said(error: AssessmentError, language: str, quote: Callable[[str], str] = str) -> str:
     """The error in ``language``: every problem of a form or a workbook (``error.problems``) or the error's own
     code, each after its place when it has one (file, sheet, cell); the English messages when any of them has no
-    words."""
+    words. ``quote`` makes a parameter (a file name, a value typed) and an English message fit where the error
+    is shown (``user_text.plain`` for Markdown)."""
     texts = []
+    english = "\n\n".join(quote(message) for message in error.messages)
     for code, params in error.problems or [(error.code, error.params)]:
         template = words(language).get(f"errors.{code}") if code else None
         if not template:
-            return "\n\n".join(error.messages)
-        values = {key: words(language).get(f"{SAID_PARAMS[key]}.{value}", value) if key in SAID_PARAMS else value
-                  for key, value in params.items()}
+            return english
+        values = {key: _said_value(key, value, language, quote) for key, value in params.items()}
         try:
             texts.append(_place(values, language) + template.format(**values))
         except (KeyError, IndexError):  # words that need a parameter this error lacks: its English lines
-            return "\n\n".join(error.messages)
+            return english
     return "\n\n".join(texts)
+
+
+def _said_value(key: str, value, language: str, quote: Callable[[str], str]) -> str:
+    """A parameter of an error: a code in the UI language's words, anything else (maybe typed by a user) quoted."""
+    word = words(language).get(f"{SAID_PARAMS[key]}.{value}") if key in SAID_PARAMS else None
+    return word if word is not None else quote(str(value))
 
 
 def by_field(error: AssessmentError | None, fields: tuple[str, ...]) -> dict[str, AssessmentError]:

@@ -14,7 +14,6 @@ decides about roles only chooses which buttons to offer.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,9 +32,10 @@ from assessment.questionnaire import Item, Questionnaire, by_id
 from assessment.scoring import Result, score
 from assessment.services import AssessmentView, ConflictError, Services
 from reports import report
-from reports.template import MAX_UPLOAD_BYTES, build_template, read_template, read_zip
+from reports.template import MAX_UPLOAD_BYTES, build_template, read_uploads, stop_if_cancelled
 from ui import session
 from ui.i18n import lang, t
+from ui.user_text import chart_text, plain
 
 PARAM = "assessment"  # the query parameter naming the assessment worked on
 SUBDOMAIN_PARAM = "sd"  # the query parameter naming the subdomain shown by the interview page
@@ -278,17 +278,6 @@ def editable(actor: Actor, a: Assessment) -> bool:
 # Names in the UI language
 
 
-_MARKUP = re.compile(r"([\\`*_\[\]<>~$:|])")  # Markdown emphasis, links, HTML, maths, emoji codes, tables
-_LINE_MARKUP = re.compile(r"^(\s*)([#>+-]|\d+(?=[.)]))", re.MULTILINE)  # headings, quotes, list items
-
-
-def plain(text: str) -> str:
-    """User text (a name, a title, a comment) put into Markdown, shown as typed: never formatting or a link."""
-    escaped = _MARKUP.sub(r"\\\1", text)
-    return _LINE_MARKUP.sub(lambda m: f"{m.group(1)}{m.group(2)}\\" if m.group(2)[0].isdigit()
-                            else f"{m.group(1)}\\{m.group(2)}", escaped)
-
-
 def status_name(status: str) -> str:
     return t(f"work.status.{status}")
 
@@ -353,7 +342,7 @@ def header(view: AssessmentView, q: Questionnaire) -> None:
     st.subheader(plain(view.enterprise.name))
     st.caption(enterprise_caption(view.enterprise))
     st.caption(t("work.assessment_caption", id=a.id, kind=kind_name(a.kind), status=status_name(a.status),
-                 round=t(f"work.round.{a.round}"), provider=view.provider.name if view.provider else NOTHING,
+                 round=t(f"work.round.{a.round}"), provider=plain(view.provider.name) if view.provider else NOTHING,
                  questionnaire=q.title(lang()), version=q.version, profile=t(f"work.production.{a.profile}")))
 
 
@@ -467,8 +456,8 @@ def radar(q: Questionnaire, series: Iterable[tuple[str, dict[str, float]]]) -> g
     figure = graph_objects.Figure()
     for name, maturities in series:
         values = [round(maturities.get(code, 0.0), 2) for code in order]
-        figure.add_trace(graph_objects.Scatterpolar(r=[*values, values[0]], theta=[*theta, theta[0]], name=name,
-                                                    fill="toself", opacity=0.6))
+        figure.add_trace(graph_objects.Scatterpolar(r=[*values, values[0]], theta=[*theta, theta[0]],
+                                                    name=chart_text(name), fill="toself", opacity=0.6))
     # The legend goes below and the sides keep room for the subdomain names: on a phone a legend at the right
     # pushed the names on the left out of the picture.
     figure.update_layout(polar={"radialaxis": {"range": [0, 5], "dtick": 1}, "angularaxis": {"tickfont": {"size": 11}}},
@@ -529,7 +518,8 @@ def template_bytes(view: AssessmentView, q: Questionnaire, language: str, with_a
     answers = {item_id: {"code": row.code, "note": row.note, "evidence": row.evidence}
                for item_id, row in view.answers.items()} if with_answers else None
     return build_template(q, lang=language, profile=view.assessment.profile, enterprise=enterprise, answers=answers,
-                          assessment_id=view.assessment.id)
+                          assessment_id=view.assessment.id, assessment_version=view.assessment.version,
+                          answers_as_of=view.as_of)
 
 
 @dataclass
@@ -543,26 +533,22 @@ class Imported:
     error: AssessmentError | None = None
 
 
-def import_uploads(services: Services, actor: Actor, files: Iterable[tuple[str, bytes]]) -> list[Imported]:
-    """Each uploaded file (.xlsx, or a .zip of them) on its own, all or nothing, as the signed-in actor."""
+def import_uploads(services: Services, actor: Actor, files: Iterable[tuple[str, bytes]], *, overwrite: bool = False,
+                   cancelled: Callable[[], bool] | None = None) -> list[Imported]:
+    """Each uploaded file (.xlsx, or a .zip of them) on its own, all or nothing, as the signed-in actor;
+    ``overwrite``: also where answers were changed online since the template was made. Every file is read before
+    any is imported; ImportCancelled as soon as ``cancelled()`` says the session ended, and then no file that was
+    not imported whole yet is."""
     outcomes: list[Imported] = []
-    for name, data in files:
+    for member, filled in read_uploads(files, cancelled=cancelled):
+        if isinstance(filled, AssessmentError):
+            outcomes.append(Imported(member, error=filled))
+            continue
+        stop_if_cancelled(cancelled, member)
         try:
-            members = [(f"{name}/{member}", outcome) for member, outcome in read_zip(data, name)] \
-                if name.lower().endswith(".zip") else [(name, read_template(data, name))]
+            assessment_id, new = services.import_filled(actor, **filled.import_arguments(), overwrite=overwrite)
         except AssessmentError as error:
-            members = [(name, error)]
-        for member, filled in members:
-            if isinstance(filled, AssessmentError):
-                outcomes.append(Imported(member, error=filled))
-                continue
-            try:
-                assessment_id, new = services.import_filled(
-                    actor, questionnaire_id=filled.questionnaire_id, profile=filled.profile,
-                    enterprise=filled.enterprise, answers=filled.answers, facts=filled.profile_fields or None,
-                    assessment_id=filled.assessment_id)
-            except AssessmentError as error:
-                outcomes.append(Imported(member, error=error))  # the page names the file above its refusal
-                continue
-            outcomes.append(Imported(member, assessment_id, len(filled.answers), new))
+            outcomes.append(Imported(member, error=error))  # the page names the file above its refusal
+            continue
+        outcomes.append(Imported(member, assessment_id, len(filled.answers), new))
     return outcomes

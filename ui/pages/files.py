@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from reports.template import ImportCancelled
 from ui import session, work
 from ui.i18n import lang, t
+from ui.user_text import plain
 
 actor = session.require_actor()
 services = session.services()
@@ -44,17 +46,23 @@ round_key = f"work_upload_round_{aid}"  # a new uploader after each import, so f
 uploads = st.file_uploader(t("work.files.upload_label"), type=["xlsx", "zip"], accept_multiple_files=True,
                            key=f"work_upload_{aid}_{st.session_state.get(round_key, 0)}",
                            max_upload_size=work.UPLOAD_MB)
+overwrite = st.checkbox(t("work.files.overwrite"), key=f"work_overwrite_{aid}", help=t("work.files.overwrite_help"))
 if st.button(t("work.files.import"), disabled=not uploads, type="primary"):
     with st.spinner(t("work.files.importing")):
-        st.session_state[f"work_imported_{aid}"] = work.import_uploads(
-            services, actor, [(upload.name, upload.getvalue()) for upload in uploads])
+        try:
+            st.session_state[f"work_imported_{aid}"] = work.import_uploads(
+                services, actor, [(upload.name, upload.getvalue()) for upload in uploads], overwrite=overwrite,
+                cancelled=session.ended())
+        except ImportCancelled as stopped:  # the browser left: nothing was kept, and hardly anyone sees this
+            session.show(stopped)
+            st.stop()
     st.session_state[round_key] = st.session_state.get(round_key, 0) + 1
     st.rerun()
 
 for outcome in st.session_state.get(f"work_imported_{aid}", []):
     if outcome.error is None:
-        st.success(t("work.files.imported", name=work.plain(outcome.name), answers=outcome.answers,
+        st.success(t("work.files.imported", name=plain(outcome.name), answers=outcome.answers,
                      id=outcome.assessment_id) + (t("work.files.new_enterprise") if outcome.new_enterprise else ""))
     else:
-        st.markdown(t("work.files.failed", name=work.plain(outcome.name)))
+        st.markdown(t("work.files.failed", name=plain(outcome.name)))
         session.show(outcome.error)
