@@ -159,7 +159,8 @@ def _add_users(db, users, password_hash: str, run: int) -> list[tuple[str, str]]
     returned signs in with the demo password. Returns (username, role) pairs."""
     made = []
     for name, role, org, districts in users:
-        candidates = ([f"{name}-{run}"] if run else [name]) + [f"{name}-{n}" for n in range(2, 1000) if n != run]
+        candidates = [accounts.username_key(c) for c in  # in the one form every user name is kept in
+                      ([f"{name}-{run}"] if run else [name]) + [f"{name}-{n}" for n in range(2, 1000) if n != run]]
         username = next(c for c in candidates if db.scalar(select(User.id).where(User.username == c)) is None)
         db.add(User(username=username, display_name=username, password_hash=password_hash, role=role,
                     organisation_id=org, districts=districts))

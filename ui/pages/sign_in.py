@@ -24,7 +24,9 @@ with st.form("sign_in"):
 if submitted:
     try:
         # The client's address (None on a local connection): failures from one address slow its next attempts.
-        session.sign_in(authenticate(session.services().store, username, password, st.context.ip_address))
+        source = st.context.ip_address
+        session.sign_in(authenticate(session.services().store, username, password,
+                                     source if isinstance(source, str) else None))  # a test harness has none
         st.session_state.pop("demo_accounts", None)
         st.rerun()
     except AssessmentError as error:
