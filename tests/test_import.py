@@ -4,9 +4,11 @@ import io
 import json
 import subprocess
 import sys
+import time
 import zipfile
 
 import pytest
+from streamlit.proto.BackMsg_pb2 import BackMsg
 
 from assessment import PROJECT_ROOT
 from assessment.accounts import Actor
@@ -15,6 +17,8 @@ from assessment.inputs import InputError
 from assessment.services import ConflictError, Services
 from reports.template import ImportCancelled, build_template, read_template
 from tests.conftest import credit_code
+from tests.streamlit_client import StreamlitClient
+from tests.streamlit_server import StreamlitServer
 from tests.test_app_work import button, open_page, version
 from tests.test_template import FAR_ROW, far_reaching, filled_template
 from ui import work
@@ -297,3 +301,45 @@ def test_the_files_page_overwrites_answers_changed_online_only_when_ticked(app_w
     button(app, "导入").click().run()
     assert app.success[0].value == f"older.xlsx：已导入 1 项答案到评估 #{d}"
     assert services.get_assessment(provider, d).answers[first].code == "full"
+
+
+def test_a_real_streamlit_session_tells_work_running_for_it_that_it_ended(tmp_path):
+    """``session.ended()`` as the files page passes it: false while the tab is connected, true once it closed,
+    while the script is busy in code that makes no Streamlit call (as reading an upload is)."""
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    script = tmp_path / "busy.py"
+    script.write_text(f'''import pathlib, time
+from ui import session
+
+marks, ended, checks = pathlib.Path({str(marks)!r}), session.ended(), 0
+for _ in range(600):  # a guard: a minute at most
+    if ended():
+        (marks / "ended").write_text(str(checks))
+        break
+    checks += 1
+    if checks == 5:
+        (marks / "alive").write_text("")
+    time.sleep(0.1)
+''')
+    server = StreamlitServer(f"sqlite:///{tmp_path / 'unused.db'}", tmp_path / "streamlit.log", script=script)
+    try:
+        tab = StreamlitClient(server.url)
+        start = BackMsg()
+        start.rerun_script.page_name = ""
+        tab.socket.send(start.SerializeToString())  # the run starts; the tab does not wait for it to finish
+        assert appears(marks / "alive", within=60)
+        assert not (marks / "ended").exists()  # five checks while the tab was there: none said it ended
+        tab.close()
+        assert appears(marks / "ended", within=60)
+        assert int((marks / "ended").read_text()) >= 5
+    finally:
+        server.stop()
+
+
+def appears(path, *, within: float) -> bool:
+    """Whether ``path`` exists within ``within`` seconds: a guard against waiting for ever, not a measurement."""
+    deadline = time.monotonic() + within
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return path.exists()
