@@ -107,13 +107,15 @@ class Filters:
             problems.append(message)
             codes.append((code, {"field": field, **params}))
 
-        for name, lookup in (("district", reference.district), ("industry", reference.industry)):
+        for name, lookup, known in (("district", reference.district, reference.districts),
+                                    ("industry", reference.industry, reference.industries)):
             value = getattr(self, name)
             if value is not None:
                 try:
                     lookup(value)
-                except KeyError as exc:
-                    problem(f"{name}: {exc.args[0]}", "form.unknown_choice", name)
+                except KeyError as exc:  # the valid codes too: a command line has no list to choose from
+                    problem(f"{name}: {exc.args[0]} (one of {', '.join(c.code for c in known())})",
+                            "form.unknown_choice", name)
         if self.size_class is not None and self.size_class not in {c.code for c in reference.SIZE_CLASSES}:
             problem(f"size_class: {self.size_class!r} is not one of "
                     f"{', '.join(c.code for c in reference.SIZE_CLASSES)}", "form.unknown_choice", "size_class")

@@ -8,8 +8,9 @@ import openpyxl
 import pyarrow.parquet as pq
 import pytest
 
-from assessment import PROJECT_ROOT
+from assessment import PROJECT_ROOT, reference
 from assessment.analytics import peer_stats
+from assessment.workflow import STATUSES
 from reports import report
 from tests.conftest import enterprise_fields
 
@@ -70,9 +71,13 @@ def test_the_bureau_workbook_command(demo_db, tmp_path):
     assert run("bureau-report", "--db", demo_db, "--out", scoped, "--district", "gusu").returncode == 0
 
 
+DISTRICTS = ", ".join(d.code for d in reference.districts())
+INDUSTRIES = ", ".join(i.code for i in reference.industries())
+
+
 @pytest.mark.parametrize(("args", "message"), [
-    (["--district", "atlantis"], "district: unknown district code 'atlantis'"),
-    (["--industry", "C99"], "industry: unknown industry code 'C99'"),
+    (["--district", "atlantis"], f"district: unknown district code 'atlantis' (one of {DISTRICTS})"),
+    (["--industry", "C99"], f"industry: unknown industry code 'C99' (one of {INDUSTRIES})"),
     (["--since", "2026-05-01", "--until", "2026-01-01"], "since: 2026-05-01 is after until: 2026-01-01"),
 ])
 def test_bad_filters_are_named(demo_db, tmp_path, args, message):
@@ -96,3 +101,50 @@ def test_the_export_command(demo_db, tmp_path):
     wrong = run("export", "--db", demo_db, "--out", tmp_path / "answers.txt")
     assert wrong.returncode == 1
     assert "must end in .csv or .parquet" in wrong.stderr
+
+
+# -- the selection and counts of the listing commands: refused with what is valid, never silently empty ----------
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--district", "atlantis"], f"district: unknown district code 'atlantis' (one of {DISTRICTS})"),
+    (["--industry", "C99"], f"industry: unknown industry code 'C99' (one of {INDUSTRIES})"),
+    (["--status", "finished"], "status: unknown status 'finished' (one of "
+                               f"{', '.join((*STATUSES['diagnosis'], *STATUSES['self']))})"),
+])
+def test_reports_refuses_an_unknown_selection_naming_the_valid_ones(demo_db, tmp_path, args, message):
+    proc = run("reports", "--db", demo_db, "--out", tmp_path / "out", *args)
+    assert (proc.returncode, proc.stderr.strip()) == (1, message)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--limit", "-3"], "argument --limit: -3 is less than 1"),
+    (["--limit", "0"], "argument --limit: 0 is less than 1"),
+    (["--limit", "some"], "argument --limit: 'some' is not a whole number"),
+    (["--workers", "-1"], "argument --workers: -1 is less than 1"),
+])
+def test_reports_refuses_a_count_below_one(demo_db, tmp_path, args, message):
+    proc = run("reports", "--db", demo_db, "--out", tmp_path / "out", *args)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().endswith(message), proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_reports_writes_as_many_as_the_limit_of_the_selection(demo_db, tmp_path):
+    proc = run("reports", "--db", demo_db, "--out", tmp_path / "out", "--district", "gusu", "--limit", 2,
+               "--workers", 1)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"2 reports in {tmp_path / 'out'}"
+    assert len(list((tmp_path / "out").glob("*.xlsx"))) == 2
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--enterprises", "-3"], "argument --enterprises: -3 is less than 1"),
+    (["--enterprises", "1", "--seed", "-1"], "argument --seed: -1 is less than 0"),
+])
+def test_demo_refuses_a_count_or_seed_below_its_least_before_touching_the_database(tmp_path, args, message):
+    proc = run("demo", "--db", f"sqlite:///{tmp_path / 'demo.db'}", *args)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().endswith(message), proc.stderr
+    assert not (tmp_path / "demo.db").exists()
