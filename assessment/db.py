@@ -10,6 +10,9 @@ the busy timeout or its file unreadable) is a condition a user must be told abou
 ``store_unavailable``), which every page already shows in the user's language. The transaction was rolled back,
 so nothing of it was kept; the connection pool checks connections before use, so the next call after the database
 is back simply works. Other database errors (a bad query, a broken constraint) are bugs and are left as they are.
+
+A SQLite file deleted or replaced while the store runs is refused the same way (``StoreFileChangedError``, code
+``store_file_changed``): SQLite would go on writing into the file no name points to, and lose it all at exit.
 """
 
 from __future__ import annotations
@@ -116,6 +119,9 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[Session]:
         with _reachable(self.engine), Session(self.engine, expire_on_commit=False) as session, session.begin():
+            if self._file is not None:  # a deleted or replaced file is said at once, before more is typed in
+                session.connection()
+                self._check_file()
             yield session
 
     @contextmanager

@@ -107,6 +107,8 @@ def test_a_database_file_deleted_or_replaced_under_a_running_store_acknowledges_
     assert str(path) in str(refused.value)
     with pytest.raises(StoreFileChangedError):  # and every write after it, until the app is restarted
         services.create_organisation(admin, kind="provider", name="服务商丙")
+    with pytest.raises(StoreFileChangedError):  # reads say so too, before anyone types in more
+        services.list_providers(admin)
     services.store.dispose()
     if what_happens == "replaced":  # the refused changes did not go into the file now there either
         assert not {"服务商乙", "服务商丙"} & set(provider_names(Store(f"sqlite:///{path}")))
