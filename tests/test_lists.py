@@ -116,6 +116,19 @@ def test_an_account_search_finds_the_characters_typed_not_wildcards(world_store,
     assert page.total == len(expected) < len(services.list_users(w.admin))
 
 
+def test_a_page_of_accounts_takes_as_many_statements_for_many_accounts_as_for_few(world_store):
+    services, w = world_store
+    add_enterprise_users(services.store, 3, prefix="few")
+    with StatementCounter(services.store.engine) as few:
+        services.users_page(w.admin)
+    add_enterprise_users(services.store, 300, prefix="many")
+    with StatementCounter(services.store.engine) as many:
+        page = services.users_page(w.admin)
+    assert many.count == few.count
+    assert len(page.rows) == 50
+    assert all(org is not None and org.name for user, org in page.rows if user.role == "enterprise_user")
+
+
 def test_a_page_of_accounts_comes_with_its_organisations_and_the_total(world_store):
     services, w = world_store
     everyone = [u.username for u in services.list_users(w.admin)]

@@ -40,7 +40,7 @@ enterprise_id = st.selectbox(t("bureau.col.enterprise"), list(names), index=0 if
                              format_func=names.get, key=f"archive_enterprise_{search.strip()}_{district}",
                              placeholder=t("bureau.archive.choose"))
 if enterprise_id is None:
-    st.caption(t("bureau.archive.found", n=len(names)))
+    st.caption(t("bureau.archive.found", n=page.total))
     st.stop()
 
 ok, loaded = bureau.attempt(lambda: (services.get_organisation(actor, enterprise_id),
