@@ -421,7 +421,8 @@ def test_users_weak_password_shows_the_policy_then_a_good_one_creates_and_deacti
                                                                           world.admin.organisation_id)
     app.selectbox(key="users_switch_choice").set_value(created.id).run()
     app.button(key="users_switch").click().run()
-    assert app.warning[0].value == "确认停用 姑苏分析员（gusu_reader）的账户？停用后该用户立即退出，不能再登录。"
+    # The names are Markdown-escaped in the question (gusu\_reader shows as gusu_reader).
+    assert app.warning[0].value == "确认停用 姑苏分析员（gusu\\_reader）的账户？停用后该用户立即退出，不能再登录。"
     assert next(u for u in services.list_users(world.admin) if u.id == created.id).active  # not yet
     click(app, "确认停用此账户")
     assert_clean(app)
@@ -575,10 +576,10 @@ def test_an_administrator_resets_a_password_and_the_user_must_change_it(bureau_d
     app = open_page(world.admin, "users")
     app.selectbox(key="users_switch_choice").set_value(world.provider_a.user_id).run()
     app.button(key="users_reset").click().run()
-    assert app.warning[0].value.startswith("确认重置 provider_a（provider_a）的密码？")
+    assert app.warning[0].value.startswith("确认重置 provider\\_a（provider\\_a）的密码？")  # Markdown-escaped
     click(app, "确认重置密码")
     assert_clean(app)
-    assert app.success[0].value.startswith("provider_a（provider_a）的一次性密码如下，只显示这一次")
+    assert app.success[0].value.startswith("provider\\_a（provider\\_a）的一次性密码如下，只显示这一次")
     one_time = app.code[0].value
     app.run()
     assert not app.code  # shown once

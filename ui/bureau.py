@@ -39,7 +39,7 @@ from reports.export import write_answers_csv, write_answers_parquet
 from ui import session
 from ui.i18n import lang, t
 from ui.navigation import ROLE_PAGES
-from ui.work import plain
+from ui.user_text import plain
 
 CACHE_TTL = 300  # seconds a dashboard figure is reused
 FILTER_KEYS = ("district", "industry", "size_class", "provider_id", "status", "since", "until")

@@ -7,7 +7,7 @@ import streamlit as st
 from assessment.accounts import Actor
 from ui import session
 from ui.i18n import LANGUAGES, language_changed, t
-from ui.work import plain
+from ui.user_text import plain
 
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
 

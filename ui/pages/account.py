@@ -4,8 +4,9 @@ import streamlit as st
 
 from assessment.accounts import MIN_PASSWORD_LENGTH
 from assessment.errors import AssessmentError
-from ui import session, work
+from ui import session
 from ui.i18n import t
+from ui.user_text import plain
 
 current = session.require_actor()
 services = session.services()
@@ -14,8 +15,8 @@ if (message := st.session_state.pop("account_flash", None)) is not None:
     st.success(message)
 if current.must_change_password:
     st.warning(t("account.must_change"))
-st.write(t("account.signed_in", name=work.plain(current.name)))
-st.caption(t("account.username", username=current.username, role=t(f"role.{current.role}")))
+st.write(t("account.signed_in", name=plain(current.name)))
+st.caption(t("account.username", username=plain(current.username), role=t(f"role.{current.role}")))
 
 st.subheader(t("account.change_password"))
 with st.form("account_password", clear_on_submit=True):

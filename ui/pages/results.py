@@ -15,6 +15,7 @@ from assessment.workflow import DIAGNOSIS
 from ui import builtin, session, work
 from ui.confirm import asked
 from ui.i18n import lang, t
+from ui.user_text import plain
 
 actor = session.require_actor()
 services = session.services()
@@ -179,7 +180,7 @@ else:
 
 if can_edit:
     for project in view.projects:
-        with st.expander(t("work.project.edit", title=work.plain(project.title))):
+        with st.expander(t("work.project.edit", title=plain(project.title))):
             with st.form(f"work_project_{aid}_{project.id}", border=False):
                 project_form(f"p{project.id}", project)
                 st.form_submit_button(t("work.project.save"), on_click=update_project, args=(project.id,))
@@ -199,7 +200,7 @@ if track and view.projects:
         work.init(work.key(aid, prefix, "status"), project.status)
         work.init(work.key(aid, prefix, "start_date"), project.start_date)
         with st.form(f"work_progress_{aid}_{project.id}"):
-            st.markdown(t("work.project.heading", title=work.plain(project.title)))
+            st.markdown(t("work.project.heading", title=plain(project.title)))
             left, right = st.columns(2)
             left.selectbox(t("work.project.status"), PROJECT_STATUSES, key=work.key(aid, prefix, "status"),
                            format_func=lambda s: t(f"work.project_status.{s}"), placeholder=builtin.choose())
@@ -214,10 +215,10 @@ if view.confirmation is not None:
     st.subheader(t("work.results.confirmation"))
     st.write(t("work.results.rating", stars="★" * view.confirmation.rating, rating=view.confirmation.rating))
     if view.confirmation.comment:
-        st.caption(work.plain(view.confirmation.comment))
+        st.caption(plain(view.confirmation.comment))
 for review in view.reviews:
     message = t(f"work.results.review_{review.decision}", date=review.decided_at.strftime("%Y-%m-%d"),
-                comment=work.plain(review.comment or work.NOTHING))
+                comment=plain(review.comment or work.NOTHING))
     (st.success if review.decision == "approved" else st.warning)(message)
 
 
