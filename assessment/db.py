@@ -182,9 +182,11 @@ class Store:
 
         where = self.engine.url.render_as_string(hide_password=True)
         if self.dialect != "postgresql":
-            raise AssessmentError(f"{where}: an application role is for PostgreSQL; a SQLite file has no roles")
+            raise AssessmentError(f"{where}: an application role is for PostgreSQL; a SQLite file has no roles",
+                                  code="app_role_postgres_only")
         if not _ROLE_NAME.fullmatch(role):
-            raise AssessmentError(f"--role: {role!r} is not a plain role name (lower-case letters, digits and _)")
+            raise AssessmentError(f"--role: {role!r} is not a plain role name (lower-case letters, digits and _)",
+                                  code="app_role_bad_name", role=role)
         self.require_newest_schema()
         audit_log = AuditEntry.__tablename__
         tables = sorted(name for name in Base.metadata.tables if name != audit_log)
@@ -194,7 +196,8 @@ class Store:
                                             "FROM pg_roles WHERE rolname = :role"), {"role": role}).first()
             if found is not None and any(found):  # a superuser, the owner itself, or a role the owner's rights reach
                 raise AssessmentError(f"{where}: the role {role} is a superuser or holds the rights of the tables' "
-                                      f"owner; the application needs a role of its own")
+                                      f"owner; the application needs a role of its own", code="app_role_too_mighty",
+                                      role=role)
             database = connection.exec_driver_sql("SELECT current_database()").scalar_one()
             schema = connection.exec_driver_sql("SELECT current_schema()").scalar_one()
             statements = [
@@ -215,7 +218,8 @@ class Store:
                 if getattr(error.orig, "sqlstate", None) != _INSUFFICIENT_PRIVILEGE:
                     raise
                 raise AssessmentError(f"{where}: {str(error.orig).strip().splitlines()[0]}: run this as the role "
-                                      f"that owns the tables (the one `migrate` runs as)") from None
+                                      f"that owns the tables (the one `migrate` runs as)",
+                                      code="app_role_not_permitted") from None
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -27,7 +27,7 @@ from ui.session import said
 UI = PROJECT_ROOT / "ui"
 ERROR_MODULES = [PROJECT_ROOT / "assessment" / name for name in (
     "services.py", "accounts.py", "sessions.py", "workflow.py", "permissions.py", "analytics.py", "db.py",
-    "inputs.py")] + [
+    "inputs.py", "setup_token.py")] + [
     PROJECT_ROOT / "reports" / "template.py"]
 
 
@@ -37,7 +37,7 @@ ERROR_MODULES = [PROJECT_ROOT / "assessment" / name for name in (
 def _error_classes() -> set[str]:
     return {"AssessmentError", "InputError", "NotFoundError", "ConflictError", "WorkflowError", "NotAllowedError",
             "AuthenticationError", "PasswordPolicyError", "TemplateError", "SkippedMemberError",
-            "StoreUnavailableError"}
+            "StoreUnavailableError", "StoreFileChangedError", "SetupTokenError"}
 
 
 def test_every_refusal_the_interface_can_meet_has_a_code():
