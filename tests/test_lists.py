@@ -150,3 +150,17 @@ def test_a_page_of_no_rows_or_before_the_first_is_refused_with_words(world_store
     assert words("en")["errors.form.too_small"]  # said in English too
     with pytest.raises(InputError):
         services.enterprises_page(w.admin, limit=limit, offset=offset)
+
+
+def test_the_requests_page_shows_the_waiting_requests_a_page_at_a_time(app_world):
+    services, world = app_world
+    for n in range(PAGE_SIZE + 5):
+        enterprise = services.create_organisation(world.admin, **enterprise_fields(500 + n, "gusu"))
+        services.request_diagnosis(world.admin, enterprise)
+    waiting = len(services.list_assessments(world.admin, status="requested", kind="diagnosis"))
+    app = open_page(world.admin, "requests")
+    assert len(app.dataframe[0].value) == PAGE_SIZE
+    app.number_input(key="requests_requested_page").set_value(2).run()
+    assert len(app.dataframe[0].value) == waiting - PAGE_SIZE
+    # Every waiting request can still be assigned, whichever page the table shows.
+    assert len(app.selectbox(key="requests_assign_request").options) == waiting
