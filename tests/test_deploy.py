@@ -197,6 +197,8 @@ def test_the_app_role_runs_the_app_and_cannot_rewrite_the_audit_log(databases, m
     refused = cli("grant-app-role", "--db", owner_url, "--role", "postgres", ok=False)
     assert "postgres" in refused.stderr
     app_url = owner_url.replace("//postgres@", f"//{role}@", 1)
+    refused = cli("grant-app-role", "--db", app_url, "--role", f"{role}_b", ok=False)  # not as the app's role
+    assert "run this as the role that owns the tables" in refused.stderr
     monkeypatch.setenv("ASSESSMENT_AUTO_MIGRATE", "0")
     store = Store(app_url)
     services = Services(store)
