@@ -1,8 +1,8 @@
 """No user text is ever Markdown or HTML in the app (issue 11): a hostile payload in every text a user can give,
 then every page of every role, with the tabs, choices and questions that show those texts.
 
-Streamlit reads Markdown in many places: markdown, write, caption, titles and headers, alerts, and the labels,
-help texts and options of widgets, expander and tab labels, metric values, progress texts. Besides CommonMark it
+Streamlit reads Markdown in many places: markdown, write, caption, titles and headers, alerts, the labels and
+help texts of widgets, a radio's options, expander and tab labels, metric values, progress texts. Besides CommonMark it
 links bare addresses (``http://…``, ``www.…``, e-mail addresses), turns ``:material/…:`` and ``:streamlit:``
 into pictures, ``:red[…]`` into colour, ``$…$`` into maths and ``--``/``->`` into dashes and arrows — the last
 ones in the text *after* backslash escapes are undone. Each such text on a page must hold the payload only in
