@@ -306,10 +306,7 @@ def imported_or_unchanged(services, data: bytes) -> tuple[int, bool] | Assessmen
         return outcome
     before = snapshot(services.store)
     try:
-        return services.import_filled(Actor.operator(), questionnaire_id=outcome.questionnaire_id,
-                                      profile=outcome.profile, enterprise=outcome.enterprise,
-                                      answers=outcome.answers, facts=outcome.profile_fields or None,
-                                      assessment_id=outcome.assessment_id)
+        return services.import_filled(Actor.operator(), **outcome.import_arguments())
     except AssessmentError as exc:
         assert_readable(exc.messages)
         assert_unchanged(services.store, before, "import_filled")
