@@ -305,7 +305,10 @@ class Services:
         with self.store.read() as db:
             require_active(db, actor)
             query = _enterprises(actor, district, industry, search)
-            return list(db.scalars(query.limit(limit) if limit is not None else query))
+            if limit is None:
+                return list(db.scalars(query))
+            _window(limit, 0)
+            return list(db.scalars(query.limit(limit)))
 
     def enterprises_page(self, actor: Actor, *, district: str | None = None, industry: str | None = None,
                          search: str | None = None, limit: int = 50, offset: int = 0) -> Page[Organisation]:
@@ -619,6 +622,7 @@ class Services:
                   limit: int = 500) -> list[AuditEntry]:
         with self.store.read() as db:
             require(db, actor, Op.READ_AUDIT)
+            _window(limit, 0)
             query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
             if entity:
                 query = query.where(AuditEntry.entity == entity)
@@ -671,12 +675,18 @@ def _enterprises(actor: Actor, district: str | None, industry: str | None, searc
     return query.order_by(Organisation.name, Organisation.id)
 
 
-def _page(db: Session, query: Select, limit: int, offset: int) -> Page:
-    """The rows of ``query`` from ``offset`` on, at most ``limit`` of them, and how many it has in all."""
+def _window(limit: int, offset: int) -> None:
+    """Refuse a page of no rows or one starting before the first row (SQLite reads a negative LIMIT as none at all,
+    PostgreSQL refuses it with a raw error)."""
     for name, value, least in (("limit", limit, 1), ("offset", offset, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
             raise InputError(f"{name}: must not be less than {least}, not {value!r}", code="form.too_small",
                              field=name, limit=least)
+
+
+def _page(db: Session, query: Select, limit: int, offset: int) -> Page:
+    """The rows of ``query`` from ``offset`` on, at most ``limit`` of them, and how many it has in all."""
+    _window(limit, offset)
     total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     return Page([tuple(row) for row in db.execute(query.limit(limit).offset(offset))], total)
 

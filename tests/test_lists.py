@@ -150,6 +150,11 @@ def test_a_page_of_no_rows_or_before_the_first_is_refused_with_words(world_store
     assert words("en")["errors.form.too_small"]  # said in English too
     with pytest.raises(InputError):
         services.enterprises_page(w.admin, limit=limit, offset=offset)
+    if offset == 0:  # the lists that take a limit only
+        for call in (lambda: services.list_enterprises(w.admin, limit=limit),
+                     lambda: services.audit_log(w.admin, limit=limit)):
+            with pytest.raises(InputError):
+                call()
 
 
 def test_the_requests_page_shows_the_waiting_requests_a_page_at_a_time(app_world):
