@@ -897,8 +897,8 @@ def _meta_origin(raw: _MetaSheet) -> dict[str, Any]:
     """What the template was made from (FilledTemplate's assessment_version and answers_as_of), when recorded."""
     version = raw.values.get("assessment_version", (None,))[0]
     if version is not None and (not isinstance(version, int) or isinstance(version, bool) or version < 1):
-        raw.problem(f"the version of the assessment the template was made from, {version!r}, is not a whole number; "
-                    "do not edit this sheet, or export a new template", "assessment_version",
+        raw.problem(f"the version of the assessment the template was made from, {version!r}, is not a whole number "
+                    "from 1; do not edit this sheet, or export a new template", "assessment_version",
                     code="meta_origin_version", value=_short(str(version)))
         version = None
     as_of = raw.values.get("answers_as_of", (None,))[0]

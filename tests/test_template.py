@@ -588,7 +588,7 @@ def test_a_damaged_origin_is_refused_where_it_is():
                               set_cell(META_SHEET, cells["answers_as_of"], "yesterday")), data)
     assert_refused(damaged, [
         where(cells["assessment_version"], META_SHEET) + "the version of the assessment the template was made from, "
-        "'seventeen', is not a whole number; do not edit this sheet, or export a new template",
+        "'seventeen', is not a whole number from 1; do not edit this sheet, or export a new template",
         where(cells["answers_as_of"], META_SHEET) + "the time the template was made, 'yesterday', is not a date "
         "and time; do not edit this sheet, or export a new template"])
 
