@@ -37,6 +37,14 @@ class CountingHasher(argon2.PasswordHasher):
         return sum(1 for h in self.checked if h != accounts._DUMMY_HASH)
 
 
+@pytest.fixture(autouse=True)
+def _quick_stand_in_hash(monkeypatch):
+    """The stand-in hash a refusal checks has the production cost (it must take as long as a real check); these
+    tests refuse often, so theirs is as cheap as the tests' users' hashes."""
+    cheap = argon2.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(accounts, "_DUMMY_HASH", cheap.hash("a password nobody has"))
+
+
 @pytest.fixture
 def hasher(monkeypatch) -> CountingHasher:
     counting = CountingHasher()
