@@ -6,7 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from assessment import reference
-from assessment.accounts import MIN_PASSWORD_LENGTH, ROLE_ORGANISATION, ROLES, is_locked, locked_minutes
+from assessment.accounts import (
+    MIN_PASSWORD_LENGTH,
+    ROLE_ORGANISATION,
+    ROLES,
+    is_locked,
+    locked_minutes,
+    username_key,
+)
 from ui import builtin, bureau, confirm, paging, session
 from ui.i18n import t
 from ui.user_text import plain
@@ -88,7 +95,7 @@ if st.button(t("bureau.users.create"), type="primary", key="users_create"):
         if ok:
             for key in [key for key in st.session_state if str(key).startswith("users_new_")]:
                 del st.session_state[key]
-            bureau.flash(t("bureau.users.created", username=plain(username.strip())))
+            bureau.flash(t("bureau.users.created", username=plain(username_key(username))))  # as it is kept
             st.rerun()
 
 # -- deactivate / reactivate, reset the password -------------------------------------------------------------
