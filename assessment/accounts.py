@@ -153,7 +153,6 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-
 ONE_TIME_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/l/I to misread
 ONE_TIME_LENGTH = 12
 
