@@ -169,3 +169,9 @@ def test_the_requests_page_shows_the_waiting_requests_a_page_at_a_time(app_world
     assert len(app.dataframe[0].value) == waiting - PAGE_SIZE
     # Every waiting request can still be assigned, whichever page the table shows.
     assert len(app.selectbox(key="requests_assign_request").options) == waiting
+    # Assigned elsewhere meanwhile, the list fits one page: the page shown is its only one, without a control.
+    for a, _ in services.list_assessments(world.admin, status="requested", kind="diagnosis")[:10]:
+        services.move(world.admin, a.id, "assign", expected_version=a.version, provider_id=world.provider_a_id)
+    app.run()
+    assert len(app.dataframe[0].value) == waiting - 10
+    assert not [control for control in app.number_input if control.key == "requests_requested_page"]
