@@ -391,3 +391,18 @@ def test_the_users_page_shows_a_lockout_and_unlocks_it(app_world):
     assert not accounts.is_locked(user_row(services, "provider_a"))
     assert "已解除账户 provider\\_a 的锁定，可以重新登录。" in [s.value for s in app.success]
     assert authenticate(services.store, "provider_a", PASSWORD).user_id == w.provider_a.user_id
+
+
+def test_a_source_whose_queue_is_too_long_is_refused_without_any_check(world_store, monkeypatch, hasher):
+    services, _ = world_store
+    clock = Clock()
+    throttle = SourceThrottle(clock=clock, sleep=lambda seconds: None)  # a burst: nobody waits its turn
+    monkeypatch.setattr(accounts, "SOURCES", throttle)
+    for _ in range(accounts.FREE_FAILURES + 5):
+        throttle.failed("198.51.100.7")
+    while throttle.wait("198.51.100.7"):  # the source's queue fills up
+        pass
+    checked = len(hasher.checked)
+    assert refusal(services.store, "provider_b", PASSWORD, source="198.51.100.7").code == "sign_in_failed"
+    assert len(hasher.checked) == checked
+    assert authenticate(services.store, "provider_b", PASSWORD, source="203.0.113.5").username == "provider_b"
