@@ -613,7 +613,10 @@ class Services:
         which assessment or with which filters (only those set)."""
         chosen = {name: value for name, value in vars(filters).items() if value is not None} if filters else {}
         with self.store.write() as db:
-            require_active(db, actor)
+            if assessment_id is None:
+                require_active(db, actor)
+            else:  # only a file the actor may read is recorded as handed to them
+                require(db, actor, Op.READ_ASSESSMENT, _get(db, Assessment, assessment_id, "assessment", actor))
             _audit(db, actor, "download", "assessment" if assessment_id is not None else "download",
                    assessment_id if assessment_id is not None else download, None,
                    {"download": download, **({"filters": chosen} if chosen else {})})

@@ -121,6 +121,7 @@ CASES = [
     Case("change_password", lambda s, w, a, f: s.change_password(replace(a, user_id=f.user), PASSWORD,
                                                                  "a new password 42")),
     Case("list_users", lambda s, w, a, f: s.list_users(a), bureau_oversees=True),
+    Case("users_page", lambda s, w, a, f: s.users_page(a), bureau_oversees=True),
     Case("list_providers", lambda s, w, a, f: s.list_providers(a), bureau_oversees=True),
     Case("audit_log", lambda s, w, a, f: s.audit_log(a, entity="assessment", entity_id=f.diagnosis),
          bureau_oversees=True),
@@ -130,6 +131,10 @@ CASES = [
          bureau_oversees=True, hidden=lambda rows, f: f.enterprise not in _ids(rows)),
     Case("list_enterprises", lambda s, w, a, f: s.list_enterprises(a, search=credit_code(f.number)),
          bureau_oversees=True, hidden=lambda rows, f: f.enterprise not in _ids(rows)),
+    Case("enterprises_page", lambda s, w, a, f: s.enterprises_page(a, search=f"企业{f.number}"),
+         bureau_oversees=True, hidden=lambda page, f: f.enterprise not in _ids(page.rows)),
+    Case("record_download", lambda s, w, a, f: s.record_download(a, "report", assessment_id=f.diagnosis),
+         bureau_oversees=True),
     Case("list_assessments", lambda s, w, a, f: s.list_assessments(a, enterprise_id=f.enterprise),
          bureau_oversees=True, hidden=lambda rows, f: rows == []),
     # The world's one open return is side 1's (returned_1); side 2 has none to hide.
@@ -412,7 +417,7 @@ def _entries_since(services: Services, after: int) -> list[AuditEntry]:
 
 
 READS = {"needs_setup", "get_organisation", "list_enterprises", "list_providers", "get_assessment",
-         "list_assessments", "list_users", "audit_log", "open_returns"}
+         "list_assessments", "list_users", "audit_log", "open_returns", "users_page", "enterprises_page"}
 
 
 def writing_steps(services: Services, w, cmmm) -> list[tuple[str, Actor, Callable, str, str, Callable]]:
@@ -436,6 +441,9 @@ def writing_steps(services: Services, w, cmmm) -> list[tuple[str, Actor, Callabl
         ("unlock_user", w.admin, lambda: services.unlock_user(w.admin, w.enterprise_1.user_id)
          or w.enterprise_1.user_id, "unlock", "user",
          lambda after: after == {"failed_logins": 0, "locked_until": None}),
+        ("record_download", w.provider_a, lambda: services.record_download(
+            w.provider_a, "report", assessment_id=w.diagnosis_1) or w.diagnosis_1, "download", "assessment",
+         lambda after: after == {"download": "report"}),
         ("request_diagnosis", w.enterprise_2, lambda: services.request_diagnosis(w.enterprise_2, w.enterprise_2_id),
          "create", "assessment", lambda after: after["kind"] == "diagnosis"),
         ("reset_password", w.admin, lambda: services.reset_password(w.admin, w.enterprise_2.user_id)

@@ -185,9 +185,9 @@ def reload(assessment_id: int) -> None:
 def attempt(assessment_id: int, where: str, change: Callable[[int], object]) -> bool:
     """Make a change with the version seen. A new version returned is kept; a conflict waits for a reload;
     any other refusal is kept for ``show_error(where)``. Returns whether the change was made."""
-    if not session.holds():  # widgets' callbacks run before the page: an ended sign-in changes nothing
-        return False
     try:
+        if not session.holds():  # widgets' callbacks run before the page: an ended sign-in changes nothing
+            return False
         outcome = change(expected(assessment_id))
     except ConflictError as error:  # also when the version seen is unknown
         st.session_state.setdefault(_CONFLICTS, {})[assessment_id] = error
