@@ -25,7 +25,7 @@ from sqlalchemy import MetaData, create_engine, inspect, select
 from assessment import PROJECT_ROOT
 from assessment.db import MIGRATIONS, Store, newest_revision
 from assessment.errors import AssessmentError
-from assessment.models import Base
+from assessment.models import AuditEntry, Base
 from assessment.services import Services
 from reports.template import MAX_UPLOAD_BYTES
 from tests.conftest import PASSWORD, enterprise_fields, missing
@@ -484,7 +484,8 @@ def get(url: str, route: str | None = None) -> http.client.HTTPResponse:
 @pytest.fixture(scope="module")
 def proxied_replicas(databases, tmp_path_factory):
     """Two `streamlit run app.py` replicas on one migrated PostgreSQL database, started without migrating and
-    with one cookie secret, behind nginx with deploy/nginx.conf; yields (proxy URL, replica ports, work folder)."""
+    with one cookie secret, behind nginx with deploy/nginx.conf; yields (proxy URL, replica ports, work folder,
+    database URL)."""
     url = databases.new("postgres")
     cli("migrate", "--db", url)
     tmp_path = tmp_path_factory.mktemp("proxy")
@@ -493,6 +494,7 @@ def proxied_replicas(databases, tmp_path_factory):
         with pytest.MonkeyPatch.context() as monkeypatch:  # the replicas' environment
             monkeypatch.setenv("ASSESSMENT_AUTO_MIGRATE", "0")
             monkeypatch.setenv("STREAMLIT_SERVER_COOKIE_SECRET", "one-secret-for-every-replica")
+            monkeypatch.setenv("ASSESSMENT_TRUSTED_PROXIES", shared_environment()["ASSESSMENT_TRUSTED_PROXIES"])
             for n in range(2):
                 replicas.append(StreamlitServer(url, tmp_path / f"replica-{n}.log"))
         port = free_port()
@@ -510,7 +512,7 @@ def proxied_replicas(databases, tmp_path_factory):
                     assert proxy.poll() is None, (tmp_path / "error.log").read_text()
                     assert time.monotonic() < deadline, "nginx did not answer within 30 s"
                     time.sleep(0.2)
-            yield base, [replica.port for replica in replicas], tmp_path
+            yield base, [replica.port for replica in replicas], tmp_path, url
         finally:
             proxy.terminate()
             proxy.wait(timeout=30)
@@ -533,7 +535,7 @@ def test_replicas_behind_nginx_stick_to_a_browser_share_the_database_and_keep_th
 
     from tests.test_browser import ready, set_up_and_sign_in
 
-    base, ports, work = proxied_replicas
+    base, ports, work, url = proxied_replicas
     upstreams = {f"127.0.0.1:{port}" for port in ports}
 
     # A browser's first response sets its route; later requests carry it and are not given another one.
@@ -561,6 +563,15 @@ def test_replicas_behind_nginx_stick_to_a_browser_share_the_database_and_keep_th
     page.goto(base)
     ready(page)
     set_up_and_sign_in(page)
+    # The replicas trust the proxy's X-Real-IP: the sign-in is counted by the browser's address as nginx saw it
+    # (a browser straight on loopback would have none).
+    store = Store(url, migrate=False)
+    try:
+        with store.read() as db:
+            sign_ins = list(db.scalars(select(AuditEntry.after).where(AuditEntry.action == "sign_in")))
+    finally:
+        store.dispose()
+    assert sign_ins == [{"source": "127.0.0.1"}]
 
     # The browser moves to the other replica (as when its replica is replaced): still signed in, from the database.
     page.context.add_cookies([{"name": "assessment_route", "value": second_routes[0], "url": base}])
@@ -581,7 +592,7 @@ def test_replicas_behind_nginx_stick_to_a_browser_share_the_database_and_keep_th
 
 @pytest.mark.postgres
 def test_the_proxy_passes_a_full_size_upload_and_refuses_a_far_larger_one(proxied_replicas):
-    base, _, _ = proxied_replicas
+    base, _, _, _ = proxied_replicas
     host, port = base.removeprefix("http://").split(":")
 
     def put(size: int, send_body: bool) -> tuple[int, str]:

@@ -17,6 +17,7 @@ from assessment.inputs import InputError
 from assessment.models import AuditEntry, User, now
 from assessment.permissions import NotAllowedError
 from tests.conftest import PASSWORD
+from ui.session import client_address
 
 WRONG = "wrong password 1"
 
@@ -406,3 +407,19 @@ def test_a_source_whose_queue_is_too_long_is_refused_without_any_check(world_sto
     assert refusal(services.store, "provider_b", PASSWORD, source="198.51.100.7").code == "sign_in_failed"
     assert len(hasher.checked) == checked
     assert authenticate(services.store, "provider_b", PASSWORD, source="203.0.113.5").username == "provider_b"
+
+
+@pytest.mark.parametrize(("peer", "headers", "trusted", "source"), [
+    (None, {}, frozenset(), None),  # a browser on the server itself: not slowed
+    ("203.0.113.7", {}, frozenset(), "203.0.113.7"),  # a direct connection: its own address
+    # A client naming an address of its choice is not believed unless it is a trusted proxy.
+    ("203.0.113.7", {"X-Real-IP": "198.51.100.1"}, frozenset(), "203.0.113.7"),
+    ("203.0.113.7", {"X-Real-IP": "198.51.100.1"}, frozenset({"127.0.0.1"}), "203.0.113.7"),
+    # The deployment's nginx on the same host (Streamlit gives no address for loopback) or on another.
+    (None, {"X-Real-IP": "198.51.100.1"}, frozenset({"127.0.0.1"}), "198.51.100.1"),
+    (None, {"x-real-ip": " 198.51.100.2 "}, frozenset({"127.0.0.1"}), "198.51.100.2"),
+    ("10.0.0.5", {"X-Real-IP": "198.51.100.3"}, frozenset({"10.0.0.5"}), "198.51.100.3"),
+    (None, {}, frozenset({"127.0.0.1"}), None),  # through the proxy without the header: nothing to go by
+])
+def test_failed_sign_ins_are_counted_by_the_client_behind_a_trusted_proxy(peer, headers, trusted, source):
+    assert client_address(peer, headers, trusted) == source

@@ -41,6 +41,32 @@ def _services(url: str | None) -> Services:
         return _SERVICES[url]
 
 
+# Proxies whose X-Real-IP header names the client (the deployment's nginx sets it from the address it sees and
+# overwrites whatever a client sent); "127.0.0.1" covers a proxy on the same host. Without one, behind a proxy
+# every user would share the proxy's address, and a burst of failed sign-ins would slow everyone's.
+TRUSTED_PROXIES = frozenset(filter(None, (address.strip() for address in
+                                          os.environ.get("ASSESSMENT_TRUSTED_PROXIES", "").split(","))))
+LOOPBACK = "127.0.0.1"
+
+
+def client_address(peer: str | None, headers: dict[str, str], trusted: frozenset[str] = TRUSTED_PROXIES
+                   ) -> str | None:
+    """The address failed sign-ins are counted by: the proxy's X-Real-IP when the connection comes from a trusted
+    proxy, else the connection's own address; None for a browser on this machine (``peer`` None: Streamlit gives no
+    address for a loopback connection), whose attempts are not slowed."""
+    if (peer or LOOPBACK) in trusted:
+        forwarded = next((value for name, value in headers.items() if name.lower() == "x-real-ip"), "").strip()
+        if forwarded:
+            return forwarded
+    return peer
+
+
+def request_address() -> str | None:
+    """This tab's client address (see client_address); None where there is no real connection (AppTest)."""
+    peer = st.context.ip_address
+    return client_address(peer if isinstance(peer, str) else None, dict(st.context.headers or {}))
+
+
 def services() -> Services:
     """One store per server process (and database URL), shared by every session."""
     try:

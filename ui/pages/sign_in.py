@@ -23,10 +23,8 @@ with st.form("sign_in"):
     submitted = st.form_submit_button(t("signin.submit"), type="primary")
 if submitted:
     try:
-        # The client's address (None on a local connection): failures from one address slow its next attempts.
-        source = st.context.ip_address
-        session.sign_in(authenticate(session.services().store, username, password,
-                                     source if isinstance(source, str) else None))  # a test harness has none
+        # Failures from one client address slow that address's next attempts.
+        session.sign_in(authenticate(session.services().store, username, password, session.request_address()))
         st.session_state.pop("demo_accounts", None)
         st.rerun()
     except AssessmentError as error:
