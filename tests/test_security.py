@@ -238,7 +238,7 @@ def test_passwords_are_argon2id_hashes_with_strong_parameters(world_store):
     assert len(hashes) == 6
     assert all(h.startswith(f"$argon2id$v={argon2.low_level.ARGON2_VERSION}$") for h in hashes), hashes
     assert len(set(hashes)) == len(hashes), "each hash has its own salt"
-    # The tests hash with the smallest cost (conftest); the module's own hasher made its dummy hash at import.
+    # The tests hash with the smallest cost (conftest); the stand-in hash a refusal checks has the production's.
     production = argon2.extract_parameters(accounts._DUMMY_HASH)
     assert production.type is argon2.Type.ID
     # OWASP's floor for argon2id: 19 MiB with 2 passes (or more memory with fewer passes).
