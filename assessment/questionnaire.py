@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, TypeAdapter, ValidationError
 
 from assessment import QUESTIONNAIRES_DIR
 from assessment.errors import QuestionnaireError, read_user_text
@@ -91,6 +91,9 @@ class WeightTable(Strict):
 
 class WeightProfile(Strict):
     name: Text
+    # Whether the figures are the published official ones (a bureau that drops in the annex of GB/T 39117 says
+    # so). Left out of the content at its default, so that files published without the key keep their hash.
+    official: StrictBool = Field(False, exclude_if=lambda official: not official)
     elements: WeightTable
     domains: WeightTable
     subdomains: WeightTable
@@ -99,6 +102,22 @@ class WeightProfile(Strict):
 class Item(Strict):
     id: Code
     subdomain: Code
+    @property
+    def official(self) -> bool:
+        """A profile's weights are official only when every one of its tables is."""
+        return self.elements.official and self.domains.official and self.subdomains.official
+
+
+RUBRIC_RATINGS = ("full", "mostly", "partly")  # the answer codes a rubric describes, in this order
+
+
+class Rubric(Strict):
+    """What the interviewer sees for each rating of an item (none needs no description: nothing of it is seen)."""
+
+    full: Text
+    mostly: Text
+    partly: Text
+
     level: Annotated[int, Field(ge=1, le=5)]
     applies_to: Literal["both", "discrete", "process"] = "both"
     text: Text
@@ -107,6 +126,8 @@ class Item(Strict):
     def applies(self, profile: str) -> bool:
         return self.applies_to in ("both", profile)
 
+    # Left out of the content when absent, so that files published without rubrics keep their hash.
+    rubric: Rubric | None = Field(None, exclude_if=lambda rubric: rubric is None)
 
 class Questionnaire(Strict):
     id: Code
@@ -133,6 +154,11 @@ class Questionnaire(Strict):
         return {item.id: item for item in self.items}
 
     @cached_property
+    def weights_official(self) -> dict[str, bool]:
+        """Profile → whether its weights are official (results scored with provisional weights say so)."""
+        return {name: profile.official for name, profile in self.weight_profiles.items()}
+
+    @cached_property
     def scale_by_code(self) -> dict[str, ScaleOption]:
         return {option.code: option for option in self.scale}
 
@@ -157,6 +183,14 @@ class Questionnaire(Strict):
 
     def items_for(self, profile: str) -> list[Item]:
         return [item for item in self.items if item.applies(profile)]
+
+    def rubric_lines(self, item: Item, lang: str) -> list[str]:
+        """The item's rubric as one line per rating, each led by the rating's label (全部满足：…); none without one."""
+        if item.rubric is None:
+            return []
+        colon = ": " if lang == "en" else "："
+        return [f"{self.scale_by_code[code].label(lang) if code in self.scale_by_code else code}{colon}"
+                f"{getattr(item.rubric, code)(lang)}" for code in RUBRIC_RATINGS]
 
     def level_name(self, level: int) -> Text:
         return self.level_by_number[level].name if level in self.level_by_number else self.rule.below_level_1

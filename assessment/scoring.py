@@ -60,6 +60,9 @@ class Result(BaseModel):
     subdomains: dict[str, SubdomainResult]
     completeness: Completeness
     provisional: bool = False  # scored with unanswered items counted as the lowest answer
+    # Scored with the official weights of the profile. A result stored before results said so has no such key and
+    # counts as scored with provisional weights, which every result then was.
+    weights_official: bool = False
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -153,7 +156,7 @@ def score(q: Questionnaire, answers: Mapping[str, str], profile: str, *, allow_i
         level_scores=level_scores, met=met,
         element_scores=dict(element_scores), domain_scores=dict(domain_scores), subdomains=subdomains,
         completeness=Completeness(answered=answered, applicable=len(applicable)),
-        provisional=answered < len(applicable),
+        provisional=answered < len(applicable), weights_official=q.weights_official[profile],
     )
 
 
@@ -236,7 +239,7 @@ class BatchResult:
             subdomains={sd.code: SubdomainResult(maturity=float(maturity[sd.code]), levels=cells.get(sd.code, {}))
                         for sd in q.subdomains},
             completeness=Completeness(answered=answered, applicable=len(s.item_ids)),
-            provisional=answered < len(s.item_ids),
+            provisional=answered < len(s.item_ids), weights_official=q.weights_official[s.profile],
         )
 
 

@@ -5,14 +5,15 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import yaml
 from argon2 import PasswordHasher
 
 from assessment import accounts, sessions
 from assessment.accounts import Actor
 from assessment.db import Store
-from assessment.questionnaire import Questionnaire, by_id, load
+from assessment.questionnaire import Questionnaire, by_id, load, parse
 from assessment.reference import credit_code_check_character
-from assessment.services import Services
+from assessment.services import Services, questionnaire_of
 from tests import pgcluster
 
 TESTS = Path(__file__).parent
@@ -29,6 +30,26 @@ def cmmm() -> Questionnaire:
 @pytest.fixture(scope="session")
 def mini() -> Questionnaire:
     return load(MINI)
+
+
+RUBRIC = {"full": {"zh": "全部做到", "en": "All of it is done"},
+          "mostly": {"zh": "大部分做到", "en": "Most of it is done"},
+          "partly": {"zh": "少部分做到", "en": "Some of it is done"}}
+RUBRIC_ITEMS = ("PA.1.1", "PB.1.1")  # the items of ``rubric_mini`` that carry RUBRIC (the others have none)
+
+
+def mini_with_rubrics() -> dict:
+    """The mini questionnaire as data, with RUBRIC on RUBRIC_ITEMS: released versions (1.0.0) have no rubrics."""
+    data = yaml.safe_load(MINI.read_text(encoding="utf-8"))
+    for item in data["items"]:
+        if item["id"] in RUBRIC_ITEMS:
+            item["rubric"] = RUBRIC
+    return data
+
+
+@pytest.fixture(scope="session")
+def rubric_mini() -> Questionnaire:
+    return parse(yaml.safe_dump(mini_with_rubrics(), allow_unicode=True), "rubric-mini")
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -217,7 +238,7 @@ def build_world(services: Services) -> World:
 def fill(services: Services, actor: Actor, assessment_id: int, version: int, code: str = "mostly") -> int:
     """Answer every requirement of the assessment; returns the new version."""
     a = services.get_assessment(actor, assessment_id).assessment
-    for item in by_id(a.questionnaire_id).items_for(a.profile):
+    for item in questionnaire_of(a).items_for(a.profile):
         version = services.save_answer(actor, assessment_id, item.id, code, expected_version=version)
     return version
 

@@ -6,9 +6,10 @@ from collections import Counter
 import pytest
 import yaml
 
+from assessment import QUESTIONNAIRES_DIR
 from assessment.errors import QuestionnaireError
 from assessment.questionnaire import load, parse
-from tests.conftest import MINI
+from tests.conftest import MINI, RUBRIC, RUBRIC_ITEMS
 
 BASE = yaml.safe_load(MINI.read_text(encoding="utf-8"))
 
@@ -176,3 +177,70 @@ def test_a_file_that_is_missing_or_not_text_is_named(tmp_path):
     binary.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(QuestionnaireError, match="not UTF-8"):
         load(binary)
+
+
+# --- official weights and rubrics --------------------------------------------------------------------------
+
+CMMM_1_0_0 = QUESTIONNAIRES_DIR / "cmmm-2020" / "1.0.0.yaml"
+CMMM_1_0_0_SHA256 = "4c6ebee14e30fb14d692d4a8e93d0e12967fa924d0445cbcf6037bf7b57f7103"  # pinned by stored assessments
+
+
+def test_the_published_1_0_0_keeps_its_hash_and_its_weights_are_provisional():
+    q = load(CMMM_1_0_0)
+    assert q.sha256 == CMMM_1_0_0_SHA256
+    assert q.weights_official == {"discrete": False, "process": False}
+    assert all(item.rubric is None for item in q.items)
+
+
+def test_a_profile_is_official_only_when_every_table_is():
+    data = copy.deepcopy(BASE)
+    for table in ("elements", "domains", "subdomains"):
+        data["weight_profiles"]["discrete"][table]["official"] = True
+    data["weight_profiles"]["process"]["elements"]["official"] = True
+    q = parse(yaml.safe_dump(data, allow_unicode=True), "official")
+    assert q.weights_official == {"discrete": True, "process": False}
+    assert q.sha256 != parse(MINI.read_text(encoding="utf-8"), "mini").sha256  # official is content
+    explicit = copy.deepcopy(BASE)
+    explicit["weight_profiles"]["process"]["domains"]["official"] = False
+    assert parse(yaml.safe_dump(explicit, allow_unicode=True), "x").sha256 == parse(
+        MINI.read_text(encoding="utf-8"), "mini").sha256  # the default said aloud is the same content
+
+
+def test_an_item_carries_its_rubric(rubric_mini):
+    rubric = rubric_mini.item_by_id[RUBRIC_ITEMS[0]].rubric
+    assert (rubric.full("zh"), rubric.mostly("en"), rubric.partly("en")) == (
+        RUBRIC["full"]["zh"], RUBRIC["mostly"]["en"], RUBRIC["partly"]["en"])
+    assert rubric_mini.item_by_id["PA.1.2"].rubric is None
+    assert rubric_mini.sha256 != parse(MINI.read_text(encoding="utf-8"), "mini").sha256
+
+
+RUBRIC_PROBLEMS = [
+    ("rubric without mostly", {k: v for k, v in RUBRIC.items() if k != "mostly"}, "(PA.1.1).rubric.mostly: missing"),
+    ("rubric with a fourth key", {**RUBRIC, "none": RUBRIC["partly"]}, "(PA.1.1).rubric.none: unknown key"),
+    ("rubric with a blank text", {**RUBRIC, "full": {"zh": "有", "en": " "}}, "(PA.1.1).rubric.full.en: empty text"),
+    ("rubric as a sentence", "do it well", "(PA.1.1).rubric: Input should be a valid dictionary"),
+]
+
+
+@pytest.mark.parametrize(("problem", "rubric", "expected"), RUBRIC_PROBLEMS, ids=[c[0] for c in RUBRIC_PROBLEMS])
+def test_a_bad_rubric_is_refused_with_a_located_message(problem, rubric, expected):
+    with pytest.raises(QuestionnaireError) as caught:
+        parse(yaml.safe_dump(mutate(set_path(("items", 0, "rubric"), rubric)), allow_unicode=True), "q.yaml")
+    assert any(expected in message for message in caught.value.messages), caught.value.messages
+
+
+def test_official_must_be_true_or_false():
+    data = mutate(set_path(("weight_profiles", "discrete", "elements", "official"), "yes"))
+    with pytest.raises(QuestionnaireError) as caught:
+        parse(yaml.safe_dump(data, allow_unicode=True), "q.yaml")
+    assert any("weight_profiles.discrete.elements.official: Input should be a valid boolean" in message
+               for message in caught.value.messages), caught.value.messages
+
+
+def test_a_rubric_reads_as_one_line_per_rating_led_by_its_label(rubric_mini):
+    item = rubric_mini.item_by_id[RUBRIC_ITEMS[0]]
+    assert rubric_mini.rubric_lines(item, "zh") == [f"全部满足：{RUBRIC['full']['zh']}",
+                                                    f"大部分满足：{RUBRIC['mostly']['zh']}",
+                                                    f"部分满足：{RUBRIC['partly']['zh']}"]
+    assert rubric_mini.rubric_lines(item, "en")[1] == f"Mostly met: {RUBRIC['mostly']['en']}"
+    assert rubric_mini.rubric_lines(rubric_mini.item_by_id["PA.1.2"], "zh") == []

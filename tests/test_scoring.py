@@ -6,9 +6,12 @@ Each example writes its arithmetic out; ``assert_result`` is the one assertion h
 import math
 
 import pytest
+import yaml
 
 from assessment.errors import AnswerError
-from assessment.scoring import score
+from assessment.questionnaire import parse
+from assessment.scoring import BatchScorer, Result, score
+from tests.conftest import MINI
 
 
 def assert_result(result, *, level_scores=None, score=None, level=None, met=None, **subdomain_maturity):
@@ -168,3 +171,25 @@ def test_bad_answers_are_named(mini, answers, message):
 def test_an_unknown_profile_is_refused(mini):
     with pytest.raises(AnswerError, match="unknown profile 'hybrid'"):
         score(mini, answers_for(mini, "full"), "hybrid")
+
+
+def test_both_paths_say_whether_the_weights_were_official(mini):
+    """mini's discrete tables are all official, its process profile only partly: a profile is official only
+    when every one of its tables is."""
+    data = yaml.safe_load(MINI.read_text(encoding="utf-8"))
+    for table in ("elements", "domains", "subdomains"):
+        data["weight_profiles"]["discrete"][table]["official"] = True
+    data["weight_profiles"]["process"]["subdomains"]["official"] = True
+    official = parse(yaml.safe_dump(data, allow_unicode=True), "official-mini")
+    for q, profile, expected in ((official, "discrete", True), (official, "process", False),
+                                 (mini, "discrete", False)):
+        answers = answers_for(q, "full")
+        assert score(q, answers, profile).weights_official is expected, (profile, "one at a time")
+        batch = BatchScorer(q, profile).score_answers([answers]).result(0)
+        assert batch.weights_official is expected, (profile, "batch")
+
+
+def test_a_stored_result_from_before_official_weights_loads_as_provisional(mini):
+    stored = score(mini, answers_for(mini, "full"), "discrete").model_dump(mode="json")
+    stored.pop("weights_official")
+    assert Result.model_validate(stored).weights_official is False
