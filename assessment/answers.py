@@ -77,15 +77,18 @@ def _shown(text: str) -> str:
 
 
 def resolve(answer_set: AnswerSet, *, allow_incomplete: bool = False) -> Questionnaire:
-    """The questionnaire an answer set belongs to, after checking the set against it."""
+    """The questionnaire an answer set belongs to, after checking the set against it: the version it names, or
+    else the newest."""
     where = answer_set.source or "answer set"
     try:
         q = by_id(answer_set.questionnaire)
     except AssessmentError as exc:
         raise AnswerError(f"{where}: questionnaire: {exc.messages[0]}") from None
-    if answer_set.version is not None and answer_set.version != q.version:
-        raise AnswerError(f"{where}: version: answers are for {q.id} {_shown(answer_set.version)}, the file is "
-                          f"{q.version}")
+    if answer_set.version is not None:
+        try:
+            q = by_id(answer_set.questionnaire, answer_set.version)
+        except AssessmentError as exc:
+            raise AnswerError(f"{where}: version: {_shown(exc.messages[0])}") from None
     if answer_set.sha256 is not None and answer_set.sha256 != q.sha256:
         raise AnswerError(f"{where}: sha256: answers were made for other content of {q.id} than the file now holds")
     check_answers(q, answer_set.answers, answer_set.profile, allow_incomplete=allow_incomplete,

@@ -14,7 +14,7 @@ from collections import defaultdict
 from assessment.answers import AnswerSet, read_answer_file, resolve
 from assessment.errors import AssessmentError
 from assessment.plan import improvement_plan
-from assessment.questionnaire import Questionnaire, by_id, load, questionnaire_files
+from assessment.questionnaire import Questionnaire, by_id, load, load_published, published
 from assessment.scoring import BatchScorer, Result
 
 
@@ -52,12 +52,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _questionnaire_commands(commands) -> None:
-    listing = commands.add_parser("questionnaires", help="list the questionnaires that ship with the tool")
+    listing = commands.add_parser("questionnaires", help="list every version of the questionnaires that ship with "
+                                                         "the tool")
     listing.set_defaults(run=_questionnaires)
 
     questionnaire = commands.add_parser("questionnaire", help="inspect one questionnaire")
     show = questionnaire.add_subparsers(required=True, metavar="ACTION").add_parser("show", help="print it")
     show.add_argument("id")
+    show.add_argument("--version", metavar="V", help="this version (default: the newest)")
     show.add_argument("--json", action="store_true", help="the parsed questionnaire as JSON")
     show.set_defaults(run=_show)
 
@@ -77,6 +79,7 @@ def _questionnaire_commands(commands) -> None:
 def _workbook_commands(commands) -> None:
     blank = commands.add_parser("template", help="write the offline interview template of a questionnaire")
     blank.add_argument("questionnaire", metavar="QUESTIONNAIRE_ID")
+    blank.add_argument("--version", metavar="V", help="this version (default: the newest)")
     blank.add_argument("--out", required=True, metavar="FILE")
     blank.add_argument("--lang", choices=("zh", "en"), default="zh")
     blank.add_argument("--profile", choices=("discrete", "process"), default="discrete")
@@ -183,18 +186,18 @@ def _store_commands(commands) -> None:
 
 
 def _questionnaires(args) -> int:
-    for path in questionnaire_files():
+    for version in published():
         try:
-            q = load(path)
+            q = load_published(version)
         except AssessmentError as exc:
-            print(f"{path.name}: invalid ({len(exc.messages)} problems; run validate)", file=sys.stderr)
+            print(f"{version.path}: invalid ({len(exc.messages)} problems; run validate)", file=sys.stderr)
             continue
         print(f"{q.id}\t{q.version}\t{q.title.zh} / {q.title.en}")
     return 0
 
 
 def _show(args) -> int:
-    q = by_id(args.id)
+    q = by_id(args.id, args.version)
     if args.json:
         print(json.dumps(questionnaire_json(q), ensure_ascii=False, indent=2))
         return 0
@@ -229,6 +232,7 @@ def questionnaire_json(q: Questionnaire) -> dict:
                      "weights": weights("domains", d.code)} for d in q.domains],
         "subdomains": [{"code": s.code, "name": s.name.model_dump(), "parent": s.domain,
                         "weights": weights("subdomains", s.code)} for s in q.subdomains],
+        "weights_official": q.weights_official,
         "weight_sources": {name: {level: getattr(profile, level).source
                                   for level in ("elements", "domains", "subdomains")}
                            for name, profile in q.weight_profiles.items()},
@@ -263,12 +267,12 @@ def _score(args) -> int:
     if problems:
         raise AssessmentError(problems)
 
-    # Score every group of sets sharing a questionnaire and profile in one batch.
-    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    # Score every group of sets sharing a questionnaire version and profile in one batch.
+    groups: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     for i, (answer_set, q) in enumerate(checked):
-        groups[q.id, answer_set.profile].append(i)
+        groups[q.id, q.version, answer_set.profile].append(i)
     results: list[Result | None] = [None] * len(checked)
-    for (_, profile), members in groups.items():
+    for (_, _, profile), members in groups.items():
         q = checked[members[0]][1]
         scorer = BatchScorer(q, profile)
         batch = scorer.score_answers([checked[i][0].answers for i in members],
@@ -309,7 +313,8 @@ def _template(args) -> int:
 
     from reports.template import build_template
 
-    Path(args.out).write_bytes(build_template(by_id(args.questionnaire), lang=args.lang, profile=args.profile))
+    q = by_id(args.questionnaire, args.version)
+    Path(args.out).write_bytes(build_template(q, lang=args.lang, profile=args.profile))
     print(args.out)
     return 0
 
@@ -382,13 +387,13 @@ def _report_input(url: str | None, assessment_id: int, store=None):
     from assessment.accounts import Actor
     from assessment.analytics import peer_stats
     from assessment.db import Store
-    from assessment.services import Services
+    from assessment.services import Services, questionnaire_of
     from reports import report
 
     services = Services(store or Store(url))
     view = services.get_assessment(Actor.operator(), assessment_id)
     peers = peer_stats(services.store, view.enterprise.id, assessment_id)
-    return report.from_view(view, by_id(view.assessment.questionnaire_id), peers)
+    return report.from_view(view, questionnaire_of(view.assessment), peers)
 
 
 def _reports(args) -> int:
@@ -561,6 +566,7 @@ def result_json(result: Result, plan: list[str]) -> dict:
         "completeness": {"answered": result.completeness.answered, "applicable": result.completeness.applicable,
                          "ratio": result.completeness.answered / max(result.completeness.applicable, 1)},
         "provisional": result.provisional,
+        "weights_official": result.weights_official,
         "subdomains": {code: {"maturity": sub.maturity, "levels": {str(n): v for n, v in sub.levels.items()}}
                        for code, sub in result.subdomains.items()},
         "plan": plan,

@@ -11,7 +11,10 @@ import hashlib
 import itertools
 import json
 import math
+import os
+import re
 from collections import defaultdict
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -25,6 +28,7 @@ from assessment.errors import QuestionnaireError, read_user_text
 PROFILES = ("discrete", "process")
 LEVELS = (1, 2, 3, 4, 5)
 WEIGHT_TOLERANCE = 1e-6
+QUESTIONNAIRES_ENV = "ASSESSMENT_QUESTIONNAIRES"
 
 NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")]
@@ -87,21 +91,17 @@ class Subdomain(Strict):
 class WeightTable(Strict):
     source: NonBlank
     weights: dict[Code, Annotated[float, Field(ge=0.0, le=1.0)]]
+    # Whether the figures are the published official ones (a bureau that drops in the annex of GB/T 39117 says
+    # so). Left out of the content at its default, so that files published without the key keep their hash.
+    official: StrictBool = Field(False, exclude_if=lambda official: not official)
 
 
 class WeightProfile(Strict):
     name: Text
-    # Whether the figures are the published official ones (a bureau that drops in the annex of GB/T 39117 says
-    # so). Left out of the content at its default, so that files published without the key keep their hash.
-    official: StrictBool = Field(False, exclude_if=lambda official: not official)
     elements: WeightTable
     domains: WeightTable
     subdomains: WeightTable
 
-
-class Item(Strict):
-    id: Code
-    subdomain: Code
     @property
     def official(self) -> bool:
         """A profile's weights are official only when every one of its tables is."""
@@ -118,16 +118,20 @@ class Rubric(Strict):
     mostly: Text
     partly: Text
 
+
+class Item(Strict):
+    id: Code
+    subdomain: Code
     level: Annotated[int, Field(ge=1, le=5)]
     applies_to: Literal["both", "discrete", "process"] = "both"
     text: Text
     guidance: Text
+    # Left out of the content when absent, so that files published without rubrics keep their hash.
+    rubric: Rubric | None = Field(None, exclude_if=lambda rubric: rubric is None)
 
     def applies(self, profile: str) -> bool:
         return self.applies_to in ("both", profile)
 
-    # Left out of the content when absent, so that files published without rubrics keep their hash.
-    rubric: Rubric | None = Field(None, exclude_if=lambda rubric: rubric is None)
 
 class Questionnaire(Strict):
     id: Code
@@ -150,13 +154,13 @@ class Questionnaire(Strict):
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     @cached_property
-    def item_by_id(self) -> dict[str, Item]:
-        return {item.id: item for item in self.items}
-
-    @cached_property
     def weights_official(self) -> dict[str, bool]:
         """Profile → whether its weights are official (results scored with provisional weights say so)."""
         return {name: profile.official for name, profile in self.weight_profiles.items()}
+
+    @cached_property
+    def item_by_id(self) -> dict[str, Item]:
+        return {item.id: item for item in self.items}
 
     @cached_property
     def scale_by_code(self) -> dict[str, ScaleOption]:
@@ -533,11 +537,44 @@ def _say(err: dict) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# The questionnaires that ship with the tool
+# The questionnaires that ship with the tool: every published version of each
 
 
-def questionnaire_files(directory: Path = QUESTIONNAIRES_DIR) -> list[Path]:
-    return sorted(directory.glob("*.yaml"))
+@dataclass(frozen=True)
+class Published:
+    """One published version: the file ``<questionnaires>/<id>/<version>.yaml``."""
+
+    id: str
+    version: str
+    path: Path
+
+
+def questionnaires_dir() -> Path:
+    """The folder of the questionnaires: ``questionnaires/``, or the one ``ASSESSMENT_QUESTIONNAIRES`` names (a
+    bureau's own annex, a test's versions). Read on every call, so a test can point it elsewhere for a while."""
+    return Path(os.environ.get(QUESTIONNAIRES_ENV) or QUESTIONNAIRES_DIR)
+
+
+def version_key(version: str) -> tuple:
+    """Versions compare as numbers part by part (10.0.0 after 9.0.0); a part that is no number sorts after the
+    numbers, as text."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"[.+-]", version))
+
+
+def published(directory: Path | None = None) -> list[Published]:
+    """Every published version, by id and then version, oldest first. Only ``<id>/<version>.yaml`` counts: folders
+    below a version's (drafts such as ``cmmm-2020/parts-2.0.0/``) and files beside the id folders do not."""
+    directory = directory or questionnaires_dir()
+    if not directory.is_dir():
+        return []
+    found = [Published(folder.name, path.stem, path) for folder in directory.iterdir() if folder.is_dir()
+             for path in folder.glob("*.yaml") if path.is_file()]
+    return sorted(found, key=lambda p: (p.id, version_key(p.version)))
+
+
+def versions(questionnaire_id: str, directory: Path | None = None) -> list[str]:
+    """The published versions of one questionnaire, oldest first."""
+    return [p.version for p in published(directory) if p.id == questionnaire_id]
 
 
 @lru_cache(maxsize=32)
@@ -550,15 +587,59 @@ def load_cached(path: Path) -> Questionnaire:
     return _load_cached(path.resolve(), path.stat().st_mtime_ns)
 
 
-def by_id(questionnaire_id: str, directory: Path = QUESTIONNAIRES_DIR) -> Questionnaire:
-    for path in questionnaire_files(directory):
-        if path.stem == questionnaire_id:
-            questionnaire = load_cached(path)
-            if questionnaire.id == questionnaire_id:
-                return questionnaire
-    for path in questionnaire_files(directory):
-        questionnaire = load_cached(path)
-        if questionnaire.id == questionnaire_id:
-            return questionnaire
-    known = ", ".join(path.stem for path in questionnaire_files(directory)) or "none"
-    raise QuestionnaireError(f"unknown questionnaire {questionnaire_id!r}; available: {known}")
+def load_published(entry: Published) -> Questionnaire:
+    """A published version's questionnaire, refused when the file says another id or version than its place: an
+    assessment names the version it was scored with, and must find exactly that."""
+    q = load_cached(entry.path)
+    for key, inside, outside, named in (("id", q.id, entry.id, "folder name"),
+                                        ("version", q.version, entry.version, "file name")):
+        if inside != outside:
+            raise QuestionnaireError(
+                f"{entry.path}:{_line_of(entry.path, key)}: {key}: {inside!r} differs from the {named} {outside} "
+                f"(a version's file is named after it)", code="questionnaire_misplaced", file=str(entry.path),
+                key=key, value=inside, expected=outside)
+    return q
+
+
+def _line_of(path: Path, key: str) -> int:
+    """The line of a top-level key in a questionnaire file (1 when it cannot be found)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next((n for n, line in enumerate(lines, start=1) if re.match(rf"{key}\s*:", line)), 1)
+
+
+def by_id(questionnaire_id: str, version: str | None = None, directory: Path | None = None) -> Questionnaire:
+    """A published questionnaire: ``version`` of it, or else its newest version."""
+    entries = [p for p in published(directory) if p.id == questionnaire_id]
+    if not entries:
+        known = ", ".join(dict.fromkeys(p.id for p in published(directory))) or "none"
+        raise QuestionnaireError(f"unknown questionnaire {questionnaire_id!r}; available: {known}",
+                                 code="questionnaire_unknown", questionnaire=str(questionnaire_id), available=known)
+    if version is None:
+        return load_published(entries[-1])
+    for entry in entries:
+        if entry.version == version:
+            return load_published(entry)
+    available = ", ".join(entry.version for entry in entries)
+    raise QuestionnaireError(f"{questionnaire_id} has no version {version!r}; available: {available}",
+                             code="questionnaire_version_unknown", questionnaire=questionnaire_id,
+                             version=str(version), versions=available)
+
+
+def pinned(questionnaire_id: str, version: str, sha256: str, directory: Path | None = None) -> Questionnaire:
+    """Exactly the questionnaire something was scored with: its version, with the content it had then. Never
+    another version in its place: a missing version or changed content is refused."""
+    try:
+        q = by_id(questionnaire_id, version, directory)
+    except QuestionnaireError as exc:
+        if exc.code != "questionnaire_version_unknown":
+            raise
+        raise QuestionnaireError(f"{questionnaire_id} {version} is no longer installed (installed: "
+                                 f"{exc.params['versions']}); restore its file to use what was made with it",
+                                 code="questionnaire_gone", questionnaire=questionnaire_id, version=version,
+                                 versions=exc.params["versions"]) from None
+    if q.sha256 != sha256:
+        raise QuestionnaireError(f"{questionnaire_id} {version}: its content differs from what was used "
+                                 f"(sha256 {sha256[:12]}…, the file now {q.sha256[:12]}…); a published version must "
+                                 "not change: restore its file, and publish changes as a new version",
+                                 code="questionnaire_altered", questionnaire=questionnaire_id, version=version)
+    return q

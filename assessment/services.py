@@ -21,7 +21,7 @@ from assessment import accounts, workflow
 from assessment.accounts import ROLE_ORGANISATION, ROLES, Actor
 from assessment.analytics import Filters
 from assessment.db import SET_UP_LOCK, Store, one_at_a_time
-from assessment.errors import AssessmentError
+from assessment.errors import AssessmentError, QuestionnaireError
 from assessment.inputs import (
     InputError,
     Line,
@@ -47,7 +47,7 @@ from assessment.models import (
     now,
 )
 from assessment.permissions import NotAllowedError, Op, require, require_active, scope, scope_enterprises
-from assessment.questionnaire import Questionnaire, by_id
+from assessment.questionnaire import Questionnaire, by_id, pinned
 from assessment.results import write_result
 from assessment.scoring import score
 from assessment.setup_token import SERVER_TOKEN, SetupToken
@@ -432,7 +432,8 @@ class Services:
             return a.version
 
     def import_filled(self, actor: Actor, *, questionnaire_id: str, profile: str, enterprise: dict[str, Any],
-                      answers: dict[str, dict[str, Any]], facts: dict[str, Any] | None = None,
+                      answers: dict[str, dict[str, Any]], questionnaire_version: str | None = None,
+                      facts: dict[str, Any] | None = None,
                       assessment_id: int | None = None, template_version: int | None = None,
                       template_as_of: datetime | None = None, overwrite: bool = False) -> tuple[int, bool]:
         """A filled offline template, in one transaction: into the assessment it was made for, or else into a
@@ -442,8 +443,11 @@ class Services:
         ``template_version`` and ``template_as_of`` say what the template was made from (the assessment's version
         and ``AssessmentView.as_of``). An answer changed online after that which the template would change is
         not overwritten: the whole import is refused naming them (ConflictError), unless ``overwrite`` is
-        chosen. Without them, every stored answer the template would change counts as changed online."""
-        q = by_id(questionnaire_id)
+        chosen. Without them, every stored answer the template would change counts as changed online.
+
+        The answers are of ``questionnaire_version`` (the newest when None): an assessment takes only answers of
+        the version it is on, and a new self-assessment starts on that version."""
+        q = by_id(questionnaire_id, questionnaire_version)
         with self.store.write() as db:
             created = False
             online: _ChangedOnline | None = None
@@ -452,6 +456,11 @@ class Services:
                 if a.version != template_version:  # the same version: nothing changed since the template
                     online = _ChangedOnline(template_as_of, overwrite)
                 a, q = self._editable(db, actor, a.id, a.version)
+                if questionnaire_version is not None and questionnaire_version != q.version:
+                    raise InputError(f"questionnaire: the template is of {q.id} {questionnaire_version}, assessment "
+                                     f"{a.id} is on {q.version}; export a new template from the assessment",
+                                     code="template.version_mismatch", id=a.id, questionnaire=q.id,
+                                     given=questionnaire_version, version=q.version)
             else:
                 values = checked(OrganisationInput, {"kind": "enterprise", **enterprise}, "enterprise")
                 org = db.scalar(select(Organisation).where(Organisation.credit_code == values.credit_code))
@@ -645,7 +654,7 @@ class Services:
                                 f"{' or '.join(EDITABLE[a.kind])}", code="not_editable", status=a.status)
         _check_version(a, expected_version)
         _bump(a)
-        return a, _questionnaire_of(a)
+        return a, questionnaire_of(a)
 
     def _rescore(self, db: Session, a: Assessment, q: Questionnaire) -> None:
         answers = dict(db.execute(select(Answer.item_id, Answer.code).where(Answer.assessment_id == a.id)).all())
@@ -783,13 +792,15 @@ def _bump(a: Assessment) -> None:
     a.updated_at = now()
 
 
-def _questionnaire_of(a: Assessment) -> Questionnaire:
-    q = by_id(a.questionnaire_id)
-    if (q.version, q.sha256) != (a.questionnaire_version, a.questionnaire_sha256):
-        raise WorkflowError(f"assessment {a.id} was made with {a.questionnaire_id} {a.questionnaire_version}, "
-                            f"which is no longer installed (now {q.version})", code="questionnaire_gone",
-                            id=a.id, questionnaire=a.questionnaire_id, version=a.questionnaire_version)
-    return q
+def questionnaire_of(a: Assessment) -> Questionnaire:
+    """The questionnaire version the assessment is on, exactly as it was scored: it is answered, rescored, reported
+    and exported with that one, whichever versions came after. A version missing or changed is refused (never
+    another one in its place)."""
+    try:
+        return pinned(a.questionnaire_id, a.questionnaire_version, a.questionnaire_sha256)
+    except QuestionnaireError as exc:
+        raise QuestionnaireError([f"assessment {a.id}: {message}" for message in exc.messages], code=exc.code,
+                                 **{**exc.params, "id": a.id}) from None
 
 
 def _project_values(q: Questionnaire, data: dict[str, Any]) -> dict[str, Any]:

@@ -18,14 +18,15 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from assessment import PROJECT_ROOT, QUESTIONNAIRES_DIR
+from assessment import PROJECT_ROOT
+from assessment.questionnaire import published
 
 DEFAULT_CACHE = PROJECT_ROOT / "data" / "bench"
 DEFAULT_SEED = 2026  # assessment.demo.generate's own default
 # What the demo data is made from: a change in any of these files changes the cache key.
 INPUTS = [*(PROJECT_ROOT / "assessment" / name for name in ("demo.py", "scoring.py", "results.py", "models.py")),
           *sorted((PROJECT_ROOT / "assessment" / "migrations" / "versions").glob("*.py")),
-          *sorted(QUESTIONNAIRES_DIR.glob("*.yaml"))]
+          *(version.path for version in published())]
 
 
 def inputs_digest() -> str:

@@ -42,7 +42,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from assessment import reference
 from assessment.errors import AssessmentError, QuestionnaireError
 from assessment.inputs import REVENUE_BANDS, SYSTEMS, LongText, OrganisationInput, ProfileInput, form_problem
-from assessment.questionnaire import Item, Questionnaire, by_id, load_cached, questionnaire_files
+from assessment.questionnaire import Item, Questionnaire, by_id, load_published, published
 from reports.cells import BOLD, BORDER, TITLE, WRAP, header, put
 
 FORMAT = "smart-factory-interview-template"
@@ -268,7 +268,8 @@ class FilledTemplate(BaseModel):
 
     def import_arguments(self) -> dict[str, Any]:
         """The keywords of ``Services.import_filled`` that store this template."""
-        return {"questionnaire_id": self.questionnaire_id, "profile": self.profile, "enterprise": self.enterprise,
+        return {"questionnaire_id": self.questionnaire_id, "questionnaire_version": self.version,
+                "profile": self.profile, "enterprise": self.enterprise,
                 "answers": self.answers, "facts": self.profile_fields or None, "assessment_id": self.assessment_id,
                 "template_version": self.assessment_version, "template_as_of": self.answers_as_of}
 
@@ -761,7 +762,7 @@ def _text(value: Any) -> str | None:
 
 def row_limit() -> int:
     """The most rows any sheet of a template of an installed questionnaire can need, with room for additions."""
-    largest = max((len(load_cached(path).items) for path in questionnaire_files()), default=0)
+    largest = max((len(load_published(version).items) for version in published()), default=0)
     return len(META_KEYS) + len(ORIGIN_KEYS) + largest + len(FIELDS) + SPARE_ROWS
 
 
@@ -916,24 +917,30 @@ def _meta_origin(raw: _MetaSheet) -> dict[str, Any]:
 
 
 def _meta_questionnaire(raw: _MetaSheet) -> Questionnaire | None:
-    """The installed questionnaire the template names, if it is exactly the one the template was made from."""
+    """The installed version of the questionnaire the template names, if it is exactly the one the template was made
+    from: a template of an older version is read against that version, never against the newest."""
     try:
-        q = by_id(str(raw.value("questionnaire_id")))
+        newest = by_id(str(raw.value("questionnaire_id")))
     except QuestionnaireError as exc:
         raw.problem(str(exc), "questionnaire_id", code="meta_questionnaire",
                     value=_short(str(raw.value("questionnaire_id"))))
         return None
-    installed = f"the installed {q.id} {q.version}"
     version = _text(raw.value("questionnaire_version"))
-    if version != q.version:
-        # The rows can still be checked against the installed questionnaire: every problem is listed at once.
-        raw.problem(f"questionnaire version {version!r} differs from {installed}; export a new template",
-                    "questionnaire_version", fatal=False, code="questionnaire_version", value=_short(str(version)),
-                    questionnaire=q.id, version=q.version)
-    if raw.value("sha256") != q.sha256:
-        raw.problem(f"questionnaire sha256 {_text(raw.value('sha256'))!r} differs from {installed} ({q.sha256}): "
-                    "the questionnaire changed since the template was exported; export a new template", "sha256",
-                    fatal=False, code="questionnaire_changed", questionnaire=q.id, version=q.version)
+    try:
+        q = by_id(newest.id, version or "")
+    except QuestionnaireError as exc:
+        # The rows can still be checked against the newest version: every problem is listed at once.
+        installed = exc.params.get("versions", newest.version)
+        raw.problem(f"questionnaire version {version!r} of {newest.id} is not installed (installed: {installed}); "
+                    "export a new template", "questionnaire_version", fatal=False, code="questionnaire_version",
+                    value=_short(str(version)), questionnaire=newest.id, versions=installed)
+        q = newest
+    else:
+        if raw.value("sha256") != q.sha256:
+            raw.problem(f"questionnaire sha256 {_text(raw.value('sha256'))!r} differs from the installed {q.id} "
+                        f"{q.version} ({q.sha256}): the questionnaire changed since the template was exported; export "
+                        "a new template", "sha256", fatal=False, code="questionnaire_changed", questionnaire=q.id,
+                        version=q.version)
     profile = raw.value("profile")
     if profile not in q.weight_profiles:
         raw.problem(f"unknown profile {profile!r}; expected one of {', '.join(q.weight_profiles)}", "profile",

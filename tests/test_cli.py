@@ -116,7 +116,7 @@ def test_score_incomplete_needs_the_flag_and_is_provisional(tmp_path, cmmm):
     ({"answers": {"OS.1.1": "大部分"}},
      "{path}: answers.OS.1.1: '大部分' is not one of full, mostly, partly, none, na"),
     ({"questionnaire": "cmmm-1999"}, "{path}: questionnaire: unknown questionnaire 'cmmm-1999'; available: cmmm-2020"),
-    ({"version": "0.9"}, "{path}: version: answers are for cmmm-2020 0.9, the file is 1.0.0"),
+    ({"version": "0.9"}, "{path}: version: cmmm-2020 has no version '0.9'; available: 1.0.0"),
     ({"profile": "mixed"}, "{path}: answers: unknown profile 'mixed'; expected one of discrete, process"),
     ({"colour": "red"}, "{path}: colour: unknown field"),
 ])

@@ -21,7 +21,7 @@ from tests.conftest import MINI
 from tests.test_fuzz import assert_readable, fuzz
 
 SOURCES = {"mini": MINI.read_text(encoding="utf-8"),
-           "cmmm": (QUESTIONNAIRES_DIR / "cmmm-2020.yaml").read_text(encoding="utf-8")}
+           "cmmm": (QUESTIONNAIRES_DIR / "cmmm-2020" / "1.0.0.yaml").read_text(encoding="utf-8")}
 DATA = {name: yaml.safe_load(text) for name, text in SOURCES.items()}
 # file:line: path: what — the path may itself hold ": " only inside brackets, so take the shortest.
 LOCATED = re.compile(r"^(?P<file>.+?\.yaml):(?P<line>\d+): (?P<path>\S.*?): (?P<what>\S.*)$", re.DOTALL)

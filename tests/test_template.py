@@ -267,7 +267,8 @@ BAD_FILES = [
     ("note without an answer", set_cell(SHEET["zh"], f"H{item_row('OS.1.1')}", "还没看"),
      [where(f"G{item_row('OS.1.1')}") + f"a note or evidence but no answer; choose one of {LABELS_ZH} or clear them"]),
     ("tampered metadata version", set_cell(META_SHEET, "B4", "9.9"),
-     [where("B4", META_SHEET) + f"questionnaire version '9.9' differs from {INSTALLED}; export a new template"]),
+     [where("B4", META_SHEET) + f"questionnaire version '9.9' of {CMMM.id} is not installed (installed: "
+     f"{CMMM.version}); export a new template"]),
     ("tampered sha256", set_cell(META_SHEET, "B5", "0" * 64),
      [where("B5", META_SHEET) + f"questionnaire sha256 '{'0' * 64}' differs from {INSTALLED} ({CMMM.sha256}): the "
       "questionnaire changed since the template was exported; export a new template"]),
@@ -302,7 +303,8 @@ BAD_FILES = [
     ("several problems at once",
      together(answer("OS.1.2", "大部分"), delete_row("SK.2.1"), enterprise_value("nc_rate", 150),
               enterprise_value("credit_code", BAD_CODE), set_cell(META_SHEET, "B4", "9.9")),
-     [where("B4", META_SHEET) + f"questionnaire version '9.9' differs from {INSTALLED}; export a new template",
+     [where("B4", META_SHEET) + f"questionnaire version '9.9' of {CMMM.id} is not installed (installed: "
+     f"{CMMM.version}); export a new template",
       ent("credit_code") + f"unified social credit code '{BAD_CODE}': wrong check character '{BAD_CODE[-1]}' "
       f"(position 18); expected '{credit_code(7)[-1]}'",
       ent("nc_rate") + "150 is not a percentage between 0 and 100",

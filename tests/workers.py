@@ -13,8 +13,7 @@ import time
 
 from assessment.accounts import Actor
 from assessment.db import Store
-from assessment.questionnaire import by_id
-from assessment.services import Services
+from assessment.services import Services, questionnaire_of
 
 CODES = ("full", "mostly", "partly", "none")
 
@@ -29,7 +28,7 @@ def main() -> int:
     actor = Actor(**json.loads(actor_json))
     services = Services(Store(url, migrate=False))
     a = services.get_assessment(actor, assessment_id).assessment
-    items = [item.id for item in by_id(a.questionnaire_id).items_for(a.profile)]
+    items = [item.id for item in questionnaire_of(a).items_for(a.profile)]
     version = a.version
     try:
         for n in range(saves):

@@ -28,9 +28,9 @@ from assessment.analytics import peer_stats
 from assessment.errors import AssessmentError
 from assessment.models import Assessment, Organisation, Review
 from assessment.plan import Raise, SubdomainGap
-from assessment.questionnaire import Item, Questionnaire, by_id
+from assessment.questionnaire import Item, Questionnaire
 from assessment.scoring import Result, score
-from assessment.services import AssessmentView, ConflictError, Services
+from assessment.services import AssessmentView, ConflictError, Services, questionnaire_of
 from reports import report
 from reports.template import MAX_UPLOAD_BYTES, build_template, read_uploads, stop_if_cancelled
 from ui import session
@@ -113,11 +113,21 @@ def load(actor: Actor, assessment_id: int) -> AssessmentView:
 
 
 def questionnaire(view: AssessmentView) -> Questionnaire:
+    """The questionnaire version the assessment is on; its refusal, when that version is gone, stops the page."""
     try:
-        return by_id(view.assessment.questionnaire_id)
+        return questionnaire_of(view.assessment)
     except AssessmentError as error:
         session.show(error)
         st.stop()
+
+
+def listed_questionnaire(a: Assessment) -> Questionnaire | None:
+    """The questionnaire version of an assessment in a list, or None when it is no longer installed (the list then
+    names nothing of it rather than stopping)."""
+    try:
+        return questionnaire_of(a)
+    except AssessmentError:
+        return None
 
 
 def resume() -> None:
@@ -291,9 +301,11 @@ def assessment_label(a: Assessment, enterprise: Organisation) -> str:
              status=status_name(a.status))
 
 
-def level_label(q: Questionnaire, level: int | None) -> str:
+def level_label(q: Questionnaire | None, level: int | None) -> str:
     if level is None:
         return NOTHING
+    if q is None:  # its questionnaire is no longer installed: the number alone
+        return str(level)
     name = q.level_name(level)(lang())
     return t("work.level", level=level, name=name) if level >= 1 else name
 
@@ -420,10 +432,7 @@ def return_notice(q: Questionnaire | None, review: Review, named: worklist.Named
 
 def listed_return_notice(a: Assessment, review: Review) -> None:
     """``return_notice`` in a list of assessments (a questionnaire no longer known names nothing)."""
-    try:
-        q = by_id(a.questionnaire_id)
-    except AssessmentError:
-        q = None
+    q = listed_questionnaire(a)
     return_notice(q, review, named_by(q, a, review) if q is not None else worklist.Named())
 
 

@@ -8,7 +8,6 @@ import pandas as pd
 import streamlit as st
 
 from assessment import reference
-from assessment.questionnaire import by_id
 from ui import builtin, bureau, paging, session, work
 from ui.i18n import lang, t
 from ui.user_text import plain
@@ -83,7 +82,7 @@ chosen = st.selectbox(t("bureau.archive.open"), list(labels), format_func=labels
                       key=f"archive_open_{enterprise_id}", placeholder=builtin.choose())
 view = views[chosen]
 a = view.assessment
-q = by_id(a.questionnaire_id)
+q = work.questionnaire(view)
 st.subheader(t("bureau.archive.heading", kind=kind(a), id=a.id, status=bureau.status_name(a.status)))
 language = lang()
 st.download_button(t("bureau.review.download_report"), mime=work.XLSX, key=f"archive_report_{a.id}",

@@ -47,7 +47,7 @@ if not rows:
 
 for a, _ in paging.rows(rows[::-1], "work_assessments_page"):  # the newest first
     with st.container(border=True):
-        q = by_id(a.questionnaire_id)
+        q = work.listed_questionnaire(a)
         info, buttons = st.columns([3, 2], vertical_alignment="center")
         info.markdown(t("work.assessments.heading", id=a.id, kind=work.kind_name(a.kind),
                         round=t(f"work.round.{a.round}"), status=work.status_name(a.status)))
@@ -79,5 +79,6 @@ if scored:
                             format_func=names.get, key="work_compare",
                             placeholder=builtin.choose_many())
     if chosen:
+        # Rounds on different versions meet by subdomain: the newest version names them.
         q = by_id(scored[chosen[0]][0].questionnaire_id)
         builtin.chart(work.radar(q, [(names[i], work.maturities(scored[i][1])) for i in chosen]))

@@ -5,7 +5,7 @@ submitted ones still waiting for the enterprise; open one read-only, then approv
 import pandas as pd
 import streamlit as st
 
-from assessment.questionnaire import by_id
+from assessment.services import questionnaire_of
 from assessment.workflow import DIAGNOSIS
 from ui import builtin, bureau, confirm, paging, session, work
 from ui.i18n import lang, t
@@ -56,7 +56,7 @@ chosen = st.selectbox(t("bureau.review.open"), list(labels), index=None, format_
 if chosen is None:
     st.stop()
 ok, opened = bureau.attempt(lambda: (view := services.get_assessment(actor, chosen),
-                                     by_id(view.assessment.questionnaire_id)))
+                                     questionnaire_of(view.assessment)))
 if not ok:
     st.stop()
 view, q = opened

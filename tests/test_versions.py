@@ -1,0 +1,193 @@
+"""Every published version of a questionnaire stays loadable (issue #12 §3): one folder per questionnaire, one
+file per version; the newest by default; an assessment keeps the version it was made with."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from assessment import PROJECT_ROOT, QUESTIONNAIRES_DIR
+from assessment.errors import QuestionnaireError
+from assessment.questionnaire import by_id, pinned, published, version_key
+from assessment.scoring import score
+from tests.conftest import MINI
+
+CMMM_1 = QUESTIONNAIRES_DIR / "cmmm-2020" / "1.0.0.yaml"
+# Items 2.0.0 drops, and the one it words anew: a result on 1.0.0 depends on them, one on 2.0.0 cannot.
+DROPPED = ("OS.1.1", "SK.2.1", "EQ.3.1")
+REWORDED = "OS.1.2"
+
+
+def second_version(directory, version="2.0.0"):
+    """A questionnaires folder holding the shipped cmmm-2020 1.0.0 unchanged and a ``version`` made from it with
+    three items dropped and one worded anew (the real 2.0.0 is still being written)."""
+    folder = directory / "cmmm-2020"
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(CMMM_1, folder / "1.0.0.yaml")
+    data = yaml.safe_load(CMMM_1.read_text(encoding="utf-8"))
+    data["version"] = version
+    data["items"] = [item for item in data["items"] if item["id"] not in DROPPED]
+    for item in data["items"]:
+        if item["id"] == REWORDED:
+            item["text"] = {"zh": "企业制定了智能制造发展规划（新版）。",
+                            "en": "The plant has a smart-manufacturing plan (new)."}
+    (folder / f"{version}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+                                            encoding="utf-8")
+    return directory
+
+
+@pytest.fixture
+def two_versions(tmp_path, monkeypatch):
+    """The app's questionnaires folder is one with cmmm-2020 1.0.0 and 2.0.0 for the whole test."""
+    directory = second_version(tmp_path / "questionnaires")
+    monkeypatch.setenv("ASSESSMENT_QUESTIONNAIRES", str(directory))
+    return directory
+
+
+def mini_versions(directory, *versions):
+    folder = directory / "mini"
+    folder.mkdir(parents=True, exist_ok=True)
+    for version in versions:
+        text = MINI.read_text(encoding="utf-8").replace('version: "0.1"', f'version: "{version}"')
+        (folder / f"{version}.yaml").write_text(text, encoding="utf-8")
+    return folder
+
+
+# --- the layout and the loader ---------------------------------------------------------------------------------
+
+
+def test_the_shipped_questionnaire_is_version_1_0_0_in_its_own_folder():
+    assert [(p.id, p.version) for p in published()] == [("cmmm-2020", "1.0.0")]
+    assert by_id("cmmm-2020").version == "1.0.0"
+    # The content assessments pinned before the move: its hash did not change with the file's place.
+    assert by_id("cmmm-2020").sha256 == by_id("cmmm-2020", "1.0.0").sha256
+
+
+def test_draft_parts_below_a_version_folder_are_not_versions():
+    parts = QUESTIONNAIRES_DIR / "cmmm-2020" / "parts-2.0.0"
+    assert parts.is_dir()  # drafts of the coming 2.0.0, written beside the published versions
+    assert all(p.path.parent == QUESTIONNAIRES_DIR / "cmmm-2020" for p in published())
+
+
+def test_versions_compare_as_numbers_not_text(tmp_path):
+    assert version_key("10.0.0") > version_key("9.0.0") > version_key("1.10.0") > version_key("1.9.0")
+    mini_versions(tmp_path, "9.0.0", "10.0.0")
+    assert [p.version for p in published(tmp_path)] == ["9.0.0", "10.0.0"]
+    assert by_id("mini", directory=tmp_path).version == "10.0.0"
+    assert by_id("mini", "9.0.0", directory=tmp_path).version == "9.0.0"
+
+
+def test_both_versions_load_and_score(two_versions):
+    first, second = by_id("cmmm-2020", "1.0.0"), by_id("cmmm-2020", "2.0.0")
+    assert by_id("cmmm-2020") == second  # the newest by default
+    assert first.sha256 == by_id("cmmm-2020", "1.0.0", directory=QUESTIONNAIRES_DIR).sha256
+    assert len(first.items) - len(second.items) == len(DROPPED)
+    for q in (first, second):
+        result = score(q, {item.id: "mostly" for item in q.items_for("discrete")}, "discrete")
+        assert (result.version, result.level, round(result.score, 9)) == (q.version, 4, 4.0)
+
+
+def test_an_unknown_version_is_refused_naming_those_available(two_versions):
+    with pytest.raises(QuestionnaireError) as refused:
+        by_id("cmmm-2020", "3.0.0")
+    assert refused.value.messages == ["cmmm-2020 has no version '3.0.0'; available: 1.0.0, 2.0.0"]
+    assert (refused.value.code, refused.value.params["versions"]) == ("questionnaire_version_unknown",
+                                                                      "1.0.0, 2.0.0")
+
+
+def test_a_file_whose_id_or_version_differs_from_its_place_is_refused(tmp_path):
+    folder = mini_versions(tmp_path, "1.0.0")
+    (folder / "1.0.0.yaml").rename(folder / "1.1.0.yaml")
+    with pytest.raises(QuestionnaireError) as refused:
+        by_id("mini", directory=tmp_path)
+    line = next(n for n, text in enumerate(MINI.read_text(encoding="utf-8").splitlines(), 1)
+                if text.startswith("version:"))
+    assert refused.value.messages == [f"{folder / '1.1.0.yaml'}:{line}: version: '1.0.0' differs from the file "
+                                      "name 1.1.0 (a version's file is named after it)"]
+    (folder / "1.1.0.yaml").rename(tmp_path / "mini" / "1.0.0.yaml")
+    shutil.move(folder, tmp_path / "other")
+    with pytest.raises(QuestionnaireError, match=r"1\.0\.0\.yaml:\d+: id: 'mini' differs from the folder name other"):
+        by_id("other", directory=tmp_path)
+
+
+def test_a_pinned_version_that_is_missing_or_changed_is_refused(two_versions):
+    second = by_id("cmmm-2020", "2.0.0")
+    assert pinned("cmmm-2020", "2.0.0", second.sha256) == second
+    with pytest.raises(QuestionnaireError) as gone:
+        pinned("cmmm-2020", "1.5.0", second.sha256)
+    assert gone.value.code == "questionnaire_gone"
+    with pytest.raises(QuestionnaireError) as changed:
+        pinned("cmmm-2020", "2.0.0", "0" * 64)
+    assert changed.value.code == "questionnaire_altered"
+    assert "its content differs from what was used" in changed.value.messages[0]
+
+
+# --- the command line -----------------------------------------------------------------------------------------
+
+
+def run(*args, directory=None, ok=True):
+    env = {k: v for k, v in __import__("os").environ.items() if k != "ASSESSMENT_QUESTIONNAIRES"}
+    if directory is not None:
+        env["ASSESSMENT_QUESTIONNAIRES"] = str(directory)
+    proc = subprocess.run([sys.executable, "-m", "assessment", *map(str, args)], cwd=PROJECT_ROOT, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert (proc.returncode == 0) == ok, (proc.returncode, proc.stdout, proc.stderr)
+    return proc
+
+
+def test_the_command_line_lists_shows_and_scores_every_version(tmp_path):
+    directory = second_version(tmp_path / "questionnaires")
+    first, second = by_id("cmmm-2020", "1.0.0", directory=directory), by_id("cmmm-2020", directory=directory)
+    title = f"{first.title.zh} / {first.title.en}"
+    assert run("questionnaires", directory=directory).stdout.splitlines() == [
+        f"cmmm-2020\t1.0.0\t{title}", f"cmmm-2020\t2.0.0\t{title}"]
+
+    newest = json.loads(run("questionnaire", "show", "cmmm-2020", "--json", directory=directory).stdout)
+    old = json.loads(run("questionnaire", "show", "cmmm-2020", "--version", "1.0.0", "--json",
+                         directory=directory).stdout)
+    assert (newest["version"], newest["sha256"], old["version"], old["sha256"]) == (
+        "2.0.0", second.sha256, "1.0.0", first.sha256)
+    unknown = run("questionnaire", "show", "cmmm-2020", "--version", "3.0.0", directory=directory, ok=False)
+    assert unknown.stderr.strip() == "cmmm-2020 has no version '3.0.0'; available: 1.0.0, 2.0.0"
+
+    answers = {item.id: "mostly" for item in first.items_for("discrete")}
+    pinned_set = tmp_path / "old.json"
+    pinned_set.write_text(json.dumps({"questionnaire": "cmmm-2020", "version": "1.0.0", "profile": "discrete",
+                                      "answers": answers}), encoding="utf-8")
+    scored = json.loads(run("score", pinned_set, "--json", directory=directory).stdout)
+    assert (scored["version"], scored["sha256"], scored["level"]) == ("1.0.0", first.sha256, 4)
+    # Without "version" the newest scores it: the items 2.0.0 dropped are not its requirements.
+    unpinned = tmp_path / "new.json"
+    unpinned.write_text(json.dumps({"questionnaire": "cmmm-2020", "profile": "discrete", "answers": answers}),
+                        encoding="utf-8")
+    refused = run("score", unpinned, directory=directory, ok=False).stderr
+    assert "OS.1.1" in refused
+    assert "cmmm-2020 2.0.0" in refused
+    both = tmp_path / "both.jsonl"
+    both.write_text(pinned_set.read_text(encoding="utf-8") + "\n" + json.dumps(
+        {"questionnaire": "cmmm-2020", "version": "2.0.0", "profile": "discrete",
+         "answers": {item.id: "full" for item in second.items_for("discrete")}}) + "\n", encoding="utf-8")
+    lines = [json.loads(line) for line in run("score", both, "--json", directory=directory).stdout.splitlines()]
+    assert [(r["version"], r["level"]) for r in lines] == [("1.0.0", 4), ("2.0.0", 5)]
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps({"questionnaire": "cmmm-2020", "version": "3.0.0", "profile": "discrete",
+                                 "answers": answers}), encoding="utf-8")
+    assert run("score", wrong, directory=directory, ok=False).stderr.strip() == (
+        f"{wrong}: version: cmmm-2020 has no version '3.0.0'; available: 1.0.0, 2.0.0")
+
+
+def test_the_template_of_a_version(two_versions, tmp_path):
+    from reports.template import read_template
+
+    directory = two_versions
+    for args, version in (((), "2.0.0"), (("--version", "1.0.0"), "1.0.0")):
+        out = tmp_path / f"{version}.xlsx"
+        run("template", "cmmm-2020", "--out", out, *args, directory=directory)
+        assert read_template(out.read_bytes()).version == version
+    refused = run("template", "cmmm-2020", "--version", "0.9", "--out", tmp_path / "x.xlsx", directory=directory,
+                  ok=False)
+    assert refused.stderr.strip() == "cmmm-2020 has no version '0.9'; available: 1.0.0, 2.0.0"
