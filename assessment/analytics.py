@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session, aliased
 from assessment import reference
 from assessment.accounts import Actor
 from assessment.db import Store
+from assessment.errors import QuestionnaireError
 from assessment.inputs import InputError
 from assessment.models import Assessment, Confirmation, EnterpriseProfile, Maturity, Organisation, Project, Review
 from assessment.permissions import scope, scope_enterprises
@@ -201,6 +202,7 @@ def _latest(actor: Actor | object, filters: Filters, *where: ColumnElement[bool]
         Assessment.id.label("assessment_id"), Assessment.enterprise_id.label("enterprise_id"),
         Assessment.level.label("level"), Assessment.score.label("score"),
         Assessment.questionnaire_id.label("questionnaire_id"),
+        Assessment.questionnaire_version.label("questionnaire_version"), Assessment.profile.label("profile"),
         Organisation.district.label("district"), Organisation.industry.label("industry"),
         func.row_number().over(partition_by=Assessment.enterprise_id, order_by=_newest_first()).label("rank"),
     ).where(_scored(), *where).subquery("ranked")
@@ -227,6 +229,9 @@ class LevelCounts:
     key: str | None  # the district or industry code; None for the whole selection
     counts: tuple[int, ...]  # enterprises at levels 0, 1, …, 5
     mean_score: float | None  # mean S
+    # Every diagnosis counted was scored with official weights (vacuously so when none is counted). Where not, a
+    # comparison with the national distribution is only indicative.
+    weights_official: bool = True
 
     @property
     def total(self) -> int:
@@ -280,17 +285,36 @@ def levels_by_industry(db: Session | Store, actor: Actor, filters: Filters = NO_
 def _level_rows(db: Session | Store, actor: Actor, filters: Filters, by: str | None) -> list[LevelCounts]:
     latest = _latest(actor, filters)
     keys = [latest.c[by]] if by else []
-    query = (select(*keys, latest.c.level, func.count(), func.sum(latest.c.score))
-             .group_by(*keys, latest.c.level))
+    # What each diagnosis was scored with says whether its weights were official (a handful of groups more).
+    scored_with = [latest.c.questionnaire_id, latest.c.questionnaire_version, latest.c.profile]
+    query = (select(*keys, latest.c.level, *scored_with, func.count(), func.sum(latest.c.score))
+             .group_by(*keys, latest.c.level, *scored_with))
     counts: dict[str | None, list[int]] = defaultdict(lambda: [0] * len(LEVELS))
     sums: dict[str | None, float] = defaultdict(float)
+    provisional: set[str | None] = set()
+    official: dict[tuple[str, str, str], bool] = {}
     with reading(db) as session:
-        for *key, level, count, total in session.execute(query):
+        for *key, level, questionnaire_id, version, profile, count, total in session.execute(query):
             group = key[0] if by else None
             counts[group][int(level)] += count
             sums[group] += float(total or 0.0)
-    return [LevelCounts(key, tuple(counts[key]), sums[key] / sum(counts[key]) if sum(counts[key]) else None)
+            pinned = (questionnaire_id, version, profile)
+            if pinned not in official:
+                official[pinned] = weights_official(*pinned)
+            if not official[pinned]:
+                provisional.add(group)
+    return [LevelCounts(key, tuple(counts[key]), sums[key] / sum(counts[key]) if sum(counts[key]) else None,
+                        weights_official=key not in provisional)
             for key in _ordered(counts, by)]
+
+
+def weights_official(questionnaire_id: str, version: str, profile: str) -> bool:
+    """Whether diagnoses scored with this version of a questionnaire under ``profile`` had official weights. A
+    version no longer installed counts as provisional: nothing vouches for its weights."""
+    try:
+        return by_id(questionnaire_id, version).weights_official.get(profile, False)
+    except QuestionnaireError:
+        return False
 
 
 def _ordered(keys, by: str | None) -> list:
@@ -646,7 +670,7 @@ __all__ = ["DEFAULT_QUESTIONNAIRE", "LEVELS", "LEVEL_GROUPS", "MIN_DECIDED_FOR_T
            "TierCuts", "assign_tiers", "composite_score", "domain_means", "domain_means_by_district",
            "domain_means_by_industry", "domain_tables", "enterprise_count", "enterprise_rows",
            "level_distribution", "levels_by_district", "levels_by_industry", "national_comparison", "peer_stats",
-           "provider_performance", "reading", "scoped_diagnoses", "status_counts"]
+           "provider_performance", "reading", "scoped_diagnoses", "status_counts", "weights_official"]
 
 
 # -- the dashboard's own figures ------------------------------------------------------------------------------

@@ -54,6 +54,8 @@ LABELS: dict[str, dict[str, str]] = {
         "level": "等级", "enterprises": "企业数", "share": "占比", "national": "与全国自诊断结果对比",
         "group": "等级组", "here": "本地区", "national_year": "全国{year}年", "national_source":
             "来源：中国电子技术标准化研究院全国智能制造能力成熟度自诊断结果（占企业比例）",
+        "indicative": "（暂定权重，仅供参考）",
+        "weights_provisional": "所列诊断有按暂定权重计算的（官方权重表尚未发布）：与全国分布的比较仅供参考。",
         "chart_national": "成熟度等级分布与全国对比", "chart_district": "各区县成熟度等级分布",
         "district": "区县", "industry_code": "行业代码", "industry": "行业", "mean_score": "平均总分S",
         "domain_note": "各能力域下子域成熟度（0–5）的平均值，每家企业取最新诊断",
@@ -77,6 +79,9 @@ LABELS: dict[str, dict[str, str]] = {
         "enterprises": "Enterprises", "share": "Share", "national": "Compared with the national self-diagnosis results",
         "group": "Level group", "here": "This selection", "national_year": "National {year}",
         "national_source": "Source: CESI national smart-manufacturing maturity self-diagnosis (share of enterprises)",
+        "indicative": " (provisional weights: indicative only)",
+        "weights_provisional": "Diagnoses here were scored with provisional weights (the official weight tables are "
+                               "not yet published): the comparison with the national distribution is indicative only.",
         "chart_national": "Maturity levels against the national figures",
         "chart_district": "Maturity levels by district",
         "district": "District", "industry_code": "Industry code", "industry": "Industry", "mean_score": "Mean S",
@@ -264,13 +269,15 @@ def _overview(wb: Workbook, text: Labels, actor: Actor, filters: Filters, status
                  font=BOLD)
     sheet.append([text["mean_score"], distribution.mean_score], (None, DECIMAL))
     sheet.blank()
-    sheet.heading(text["national"])
+    sheet.heading(text["national"] + ("" if distribution.weights_official else text["indicative"]))
     years = sorted(NATIONAL)
     header_row = sheet.header([text["group"], text["here"], *(text["national_year"].format(year=y) for y in years)])
     for comparison in analytics.national_comparison(distribution):
         sheet.append([comparison.group.label(text.lang), comparison.share,
                       *(comparison.national[y] for y in years)], (None, *[PERCENT] * (1 + len(years))))
     sheet.note(text["national_source"])
+    if not distribution.weights_official:
+        sheet.note(text["weights_provisional"])
     chart = _bar_chart(text["chart_national"], percent=True)
     chart.add_data(Reference(sheet.ws, min_col=2, max_col=2 + len(years), min_row=header_row,
                              max_row=header_row + len(analytics.LEVEL_GROUPS)), titles_from_data=True)

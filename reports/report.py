@@ -201,6 +201,8 @@ class _Report:
         r = self.result
         heading = f"{self.t('level')}: {self.level_label(r.level)}    {self.t('total')} = {r.score:.2f}"
         put(ws, 1, 1, heading + (" " + self.t("provisional") if r.provisional else ""), font=TITLE)
+        if not r.weights_official:
+            put(ws, 2, 1, self.t("weights_provisional"))
         header(ws, 3, [self.t("level_score"), "X", self.t("met")])
         for n, (x, met) in enumerate(zip(r.level_scores, r.met, strict=True), start=1):
             put_row(ws, 3 + n, [self.level_label(n), round(x, 4), self.t("yes") if met else self.t("no")])
@@ -248,7 +250,8 @@ class _Report:
 
     def comparison(self, ws: Worksheet, row: int) -> int:
         """This enterprise's level against the national figures and, with 5 or more peers, against them."""
-        put(ws, row, 1, self.t("national"), font=BOLD)
+        indicative = "" if self.result.weights_official else " " + self.t("indicative")
+        put(ws, row, 1, self.t("national") + indicative, font=BOLD)
         bands = ("≤ 1", "2", "3", "≥ 4")
         band = 0 if self.result.level <= 1 else min(self.result.level - 1, 3)
         header(ws, row + 1, [self.t("band"), *map(str, NATIONAL), self.t("reached")])
@@ -270,21 +273,28 @@ class _Report:
         return row + 10
 
     def detail(self) -> None:
-        ws = self.sheet("detail", {"A": 10, "B": 14, "C": 6, "D": 60, "E": 12, "F": 8, "G": 36, "H": 36},
-                        header_rows="1:1")
+        items = self.q.items_for(self.data.profile)
+        # A questionnaire with rubrics (2.0.0 on) gets a column of them, and the sheet turns landscape so that the
+        # requirement stays readable beside it in print; one without (1.0.0) keeps its columns as they were.
+        rubrics = any(item.rubric is not None for item in items)
+        widths = {"A": 10, "B": 14, "C": 6, "D": 60, "E": 12, "F": 8, "G": 36, "H": 36} | ({"I": 60} if rubrics else {})
+        ws = self.sheet("detail", widths, header_rows="1:1")
+        if rubrics:
+            ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
         header(ws, 1, [self.t("item"), self.t("subdomain"), "L", self.t("requirement"), self.t("answer"),
-                       self.t("score"), self.t("note"), self.t("evidence")])
+                       self.t("score"), self.t("note"), self.t("evidence"), *([self.t("rubric")] if rubrics else [])])
         row = 1
-        for item in self.q.items_for(self.data.profile):
+        for item in items:
             row += 1
             answer = self.data.answers.get(item.id, {})
             option = self.q.scale_by_code.get(answer.get("code"))
+            rubric = ["\n".join(self.q.rubric_lines(item, self.lang)) or None] if rubrics else []
             put_row(ws, row, [item.id, self.q.node_names[item.subdomain](self.lang), item.level,
                               item.text(self.lang), option.label(self.lang) if option else self.t("unanswered"),
-                              option.value if option else None, answer.get("note"), answer.get("evidence")],
+                              option.value if option else None, answer.get("note"), answer.get("evidence"), *rubric],
                     alignment=WRAP)
         ws.freeze_panes = "A2"
-        ws.auto_filter.ref = f"A1:H{row}"
+        ws.auto_filter.ref = f"A1:{'I' if rubrics else 'H'}{row}"
         ws.conditional_formatting.add(f"F2:F{row}", ColorScaleRule(
             start_type="num", start_value=0, start_color="F8696B", mid_type="num", mid_value=0.5,
             mid_color="FFEB84", end_type="num", end_value=1, end_color="63BE7B"))

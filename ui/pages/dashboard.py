@@ -62,6 +62,8 @@ with tabs[0]:
         figure.update_layout(barmode="group", yaxis_tickformat=".0%", margin={"t": 30}, legend_orientation="h")
         builtin.chart(figure, key="bureau_chart_levels")
         st.caption(t("bureau.dash.national_source"))
+        if not distribution.weights_official:
+            st.info(t("bureau.dash.national_indicative"))
 
 with tabs[1]:
     if tabs[1].open:

@@ -42,6 +42,8 @@ codes = work.codes_of(view)
 if result.completeness.answered < result.completeness.applicable:
     st.warning(t("work.results.provisional", answered=result.completeness.answered,
                  applicable=result.completeness.applicable))
+if not result.weights_official:
+    st.info(t("work.results.weights_provisional"))
 level_column, score_column, done_column = st.columns(3)
 level_column.metric(t("work.results.level"), work.level_label(q, result.level))
 score_column.metric(t("work.results.score"), f"{result.score:.2f}")
