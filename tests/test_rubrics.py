@@ -3,13 +3,19 @@ template and the diagnostic report. Released versions have no rubrics (1.0.0) an
 here come from the mini questionnaire with rubrics on two of its items (tests.conftest.rubric_mini)."""
 
 import io
+import shutil
 
 import openpyxl
 import pytest
+import yaml
 
+from assessment import QUESTIONNAIRES_DIR
 from reports import report
 from tests.conftest import RUBRIC, RUBRIC_ITEMS
+from tests.test_app_work import open_page
 
+RUBRIC_HEADING = {"zh": "评分标准", "en": "Rating rubric"}
+GUIDANCE = {"zh": "访谈提示", "en": "Interviewer guidance"}
 LABELS = {"zh": ("全部满足", "大部分满足", "部分满足"), "en": ("Fully met", "Mostly met", "Partly met")}
 
 
@@ -44,3 +50,45 @@ def test_a_report_of_a_questionnaire_without_rubrics_keeps_its_columns(mini):
     ws = detail_sheet(mini, "zh")
     assert ws.max_column == 8
     assert ws.auto_filter.ref.startswith("A1:H")
+
+
+# --- the interview page -------------------------------------------------------------------------------------------
+
+WITH_RUBRIC = ("OS.1.1", "OS.1.2")  # the items of the test's CMMM 9.0.0 that carry RUBRIC
+
+
+@pytest.fixture
+def rubric_version(tmp_path, monkeypatch):
+    """The shipped CMMM versions plus a 9.0.0 whose items WITH_RUBRIC carry RUBRIC: new assessments start on it."""
+    folder = tmp_path / "questionnaires"
+    shutil.copytree(QUESTIONNAIRES_DIR / "cmmm-2020", folder / "cmmm-2020", ignore=shutil.ignore_patterns("parts-*"))
+    data = yaml.safe_load((folder / "cmmm-2020" / "1.0.0.yaml").read_text(encoding="utf-8"))
+    data["version"] = "9.0.0"
+    for item in data["items"]:
+        if item["id"] in WITH_RUBRIC:
+            item["rubric"] = RUBRIC
+    (folder / "cmmm-2020" / "9.0.0.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("ASSESSMENT_QUESTIONNAIRES", str(folder))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_interview_shows_an_items_rubric_under_its_guidance(app_world, rubric_version, lang):
+    services, w = app_world
+    enterprise = w.enterprise_2
+    assessment = services.start_self_assessment(enterprise, enterprise.organisation_id)
+    app = open_page(enterprise, "interview", lang, assessment=assessment, sd="OS")
+    captions = [str(caption.value) for caption in app.caption]
+    rubrics = [text for text in captions if text.startswith(RUBRIC_HEADING[lang])]
+    assert len(rubrics) == len(WITH_RUBRIC), captions  # the other requirements of OS have none: nothing extra
+    for label, code in zip(LABELS[lang], ("full", "mostly", "partly"), strict=True):
+        assert label in rubrics[0]
+        assert RUBRIC[code][lang] in rubrics[0]
+    guidance = next(k for k, text in enumerate(captions) if text.startswith(GUIDANCE[lang]))
+    assert captions[guidance + 1] == rubrics[0]  # right under the first requirement's guidance
+
+
+def test_the_interview_of_a_version_without_rubrics_shows_none(app_world):
+    _, w = app_world
+    app = open_page(w.provider_a, "interview", assessment=w.diagnosis_1, sd="OS")
+    assert any(str(caption.value).startswith(GUIDANCE["zh"]) for caption in app.caption)
+    assert not any(str(caption.value).startswith(RUBRIC_HEADING["zh"]) for caption in app.caption)

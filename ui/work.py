@@ -458,6 +458,15 @@ def result_of(view: AssessmentView, q: Questionnaire) -> Result:
     return score(q, codes_of(view), view.assessment.profile, allow_incomplete=True)
 
 
+def rubric_text(q: Questionnaire, item: Item) -> str | None:
+    """An item's rubric for a caption below its guidance: a heading and one line per rating, in the user's language;
+    None for an item without one. Shown as written: a questionnaire file may be a bureau's own."""
+    lines = q.rubric_lines(item, lang())
+    if not lines:
+        return None
+    return "  \n".join([t("work.interview.rubric"), *map(plain, lines)])  # two spaces: a line break in Markdown
+
+
 def radar(q: Questionnaire, series: Iterable[tuple[str, dict[str, float]]]) -> graph_objects.Figure:
     """A radar of subdomain maturities (0–5), one trace per named series."""
     order = subdomain_order(q)

@@ -173,6 +173,8 @@ def requirement(current, aid: int, item, scale: dict[str, str]) -> None:
         st.markdown(t(heading, id=item.id, level=work.level_label(q, item.level)))
         st.markdown(item.text(lang()))
         st.caption(t("work.interview.guidance", text=item.guidance(lang())))
+        if (rubric := work.rubric_text(q, item)) is not None:
+            st.caption(rubric)
         st.radio(t("work.interview.answer", id=item.id), list(scale), index=None, key=answer_key,
                  format_func=scale.get, horizontal=True, on_change=save_answer, args=(aid, item.id),
                  disabled=not can_edit, label_visibility="collapsed")
