@@ -51,25 +51,26 @@ def answer_rows(db: Session | Store, actor: Actor, filters: Filters = NO_FILTERS
     query = (scoped_diagnoses(actor, filters or NO_FILTERS, Assessment.id, Organisation.credit_code,
                               Organisation.name, Organisation.district, Organisation.industry, provider.name,
                               Assessment.status, Answer.item_id, Answer.code, Answer.updated_at,
-                              Assessment.questionnaire_id)
+                              Assessment.questionnaire_id, Assessment.questionnaire_version)
              .join(Answer, Answer.assessment_id == Assessment.id)
              .outerjoin(provider, provider.id == Assessment.provider_id)
              .order_by(Assessment.id, Answer.item_id))
     with reading(db) as session:
         for (assessment_id, credit_code, name, district, industry, provider_name, status, item_id, code, updated_at,
-             questionnaire_id) in session.execute(query.execution_options(yield_per=batch)):
-            items, values = _lookups(questionnaire_id)
+             questionnaire_id, questionnaire_version) in session.execute(query.execution_options(yield_per=batch)):
+            items, values = _lookups(questionnaire_id, questionnaire_version)
             subdomain, level = items.get(item_id, (None, None))
             yield (assessment_id, credit_code, name, district, industry, provider_name, status, item_id, subdomain,
                    level, code, values.get(code), updated_at)
 
 
 @lru_cache(maxsize=16)
-def _lookups(questionnaire_id: str) -> tuple[dict[str, tuple[str, int]], dict[str, float | None]]:
-    """Item id → (subdomain, level) and answer code → value of a questionnaire (empty for an unknown one)."""
+def _lookups(questionnaire_id: str, version: str) -> tuple[dict[str, tuple[str, int]], dict[str, float | None]]:
+    """Item id → (subdomain, level) and answer code → value of the questionnaire version an assessment is on (its
+    items need not be the newest version's; empty for a version no longer installed)."""
     try:
-        q: Questionnaire = by_id(questionnaire_id)
-    except QuestionnaireError:  # a questionnaire no longer installed: export the raw codes only
+        q: Questionnaire = by_id(questionnaire_id, version)
+    except QuestionnaireError:  # a version no longer installed: export the raw codes only
         return {}, {}
     return ({item.id: (item.subdomain, item.level) for item in q.items},
             {option.code: option.value for option in q.scale})

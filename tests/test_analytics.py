@@ -103,7 +103,7 @@ class Builder:
                   maturities: dict[str, float] | None = None, profile: dict | None = None,
                   answers: dict[str, str] | None = None, kind: str = "diagnosis") -> int:
         a = self.add(Assessment(enterprise_id=enterprise, provider_id=provider, kind=kind, questionnaire_id="cmmm-2020",
-                                questionnaire_version="1", questionnaire_sha256="0" * 64, profile="discrete",
+                                questionnaire_version="1.0.0", questionnaire_sha256="0" * 64, profile="discrete",
                                 status=status, created_at=created, due_date=due, submitted_at=submitted,
                                 decided_at=decided, level=level, score=score))
         if rating is not None:

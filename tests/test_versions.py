@@ -5,14 +5,20 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
+from sqlalchemy import select
 
 from assessment import PROJECT_ROOT, QUESTIONNAIRES_DIR
+from assessment.accounts import Actor
 from assessment.errors import QuestionnaireError
+from assessment.inputs import InputError
 from assessment.questionnaire import by_id, pinned, published, version_key
 from assessment.scoring import score
+from assessment.services import Services, questionnaire_of
+from reports.template import build_template
 from tests.conftest import MINI
 
 CMMM_1 = QUESTIONNAIRES_DIR / "cmmm-2020" / "1.0.0.yaml"
@@ -191,3 +197,140 @@ def test_the_template_of_a_version(two_versions, tmp_path):
     refused = run("template", "cmmm-2020", "--version", "0.9", "--out", tmp_path / "x.xlsx", directory=directory,
                   ok=False)
     assert refused.stderr.strip() == "cmmm-2020 has no version '0.9'; available: 1.0.0, 2.0.0"
+
+
+# --- assessments keep their version -------------------------------------------------------------------------------
+
+
+def only_first_version(tmp_path, monkeypatch):
+    """The app's questionnaires folder holds 1.0.0 alone; ``publish()`` adds 2.0.0 to it later."""
+    directory = tmp_path / "questionnaires"
+    (directory / "cmmm-2020").mkdir(parents=True)
+    shutil.copy(CMMM_1, directory / "cmmm-2020" / "1.0.0.yaml")
+    monkeypatch.setenv("ASSESSMENT_QUESTIONNAIRES", str(directory))
+    return directory, lambda: second_version(tmp_path / "staging") and shutil.copy(
+        tmp_path / "staging" / "cmmm-2020" / "2.0.0.yaml", directory / "cmmm-2020" / "2.0.0.yaml")
+
+
+def diagnosis_in_progress(services):
+    """A bureau, a provider and an enterprise with a diagnosis the provider is answering: (the bureau's admin, the
+    provider's user, the diagnosis, its version)."""
+    from tests.conftest import PASSWORD, enterprise_fields
+
+    admin = services.set_up("苏州市工业和信息化局", "admin", "管理员", PASSWORD)
+    provider_org = services.create_organisation(admin, kind="provider", name="服务商甲")
+    enterprise = services.create_organisation(admin, **enterprise_fields(1, "gusu"))
+    user = services.create_user(admin, "provider", "张工", PASSWORD, "provider_user", provider_org)
+    provider = Actor(user, "provider", "provider_user", provider_org, None, display_name="张工")
+    diagnosis = services.request_diagnosis(admin, enterprise)
+    version = services.move(admin, diagnosis, "assign", expected_version=1, provider_id=provider_org)
+    version = services.move(provider, diagnosis, "start", expected_version=version)
+    return admin, provider, diagnosis, version
+
+
+def test_an_assessment_made_on_1_0_0_stays_on_it_after_2_0_0_is_published(store, tmp_path, monkeypatch):
+    from reports import report
+    from reports.export import answer_rows
+    from reports.template import read_template
+    from ui import work
+
+    _, publish = only_first_version(tmp_path, monkeypatch)
+    services = Services(store)
+    admin, provider, old, version = diagnosis_in_progress(services)
+    first = by_id("cmmm-2020")
+    for item in first.items_for("discrete"):
+        version = services.save_answer(provider, old, item.id, "mostly", expected_version=version)
+    before = services.get_assessment(provider, old).assessment
+
+    publish()
+    second = by_id("cmmm-2020")
+    assert second.version == "2.0.0"
+    # Answered, rescored, reported, templated and exported with 1.0.0: items 2.0.0 dropped are still its own.
+    version = services.save_answer(provider, old, DROPPED[0], "full", expected_version=version)
+    view = services.get_assessment(provider, old)
+    a = view.assessment
+    assert (a.questionnaire_version, a.questionnaire_sha256, a.result["version"]) == ("1.0.0", first.sha256, "1.0.0")
+    assert a.score > before.score
+    assert report.from_view(view, questionnaire_of(a)).questionnaire == first
+    template = read_template(work.template_bytes(view, questionnaire_of(a), "zh", with_answers=True))
+    assert (template.version, template.answers[DROPPED[0]]["code"]) == ("1.0.0", "full")
+    services.import_filled(provider, **template.import_arguments())
+    exported = {row[7]: row[8:10] for row in answer_rows(store, admin) if row[0] == old}
+    assert exported[DROPPED[0]] == ("OS", 1)
+    # A template of the other version is not read into it.
+    other = read_template(build_template(second, profile="discrete", assessment_id=old,
+                                         answers={item.id: "full" for item in second.items_for("discrete")}))
+    with pytest.raises(InputError) as refused:
+        services.import_filled(provider, **other.import_arguments(), overwrite=True)
+    assert refused.value.code == "template.version_mismatch"
+    assert "the template is of cmmm-2020 2.0.0, assessment" in refused.value.messages[0]
+
+    # A new assessment starts on the newest version: the follow-up round of the old one is one.
+    new = services.create_follow_up(admin, old)
+    assert services.get_assessment(admin, new).assessment.questionnaire_version == "2.0.0"
+    assert services.get_assessment(admin, old).assessment.questionnaire_version == "1.0.0"
+
+
+def test_a_pinned_version_gone_or_changed_is_refused_in_both_languages(store, tmp_path, monkeypatch):
+    from ui.session import said
+
+    directory, publish = only_first_version(tmp_path, monkeypatch)
+    services = Services(store)
+    _, provider, diagnosis, version = diagnosis_in_progress(services)
+    publish()
+    pinned_file = directory / "cmmm-2020" / "1.0.0.yaml"
+    edited = yaml.safe_load(pinned_file.read_text(encoding="utf-8"))
+    edited["items"][0]["guidance"]["en"] += " (edited after publication)"
+    pinned_file.write_text(yaml.safe_dump(edited, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with pytest.raises(QuestionnaireError) as changed:
+        services.save_answer(provider, diagnosis, "OS.1.2", "full", expected_version=version)
+    assert changed.value.code == "questionnaire_altered"
+    assert changed.value.messages[0].startswith(f"assessment {diagnosis}: cmmm-2020 1.0.0: its content differs")
+    assert "内容此后被改动" in said(changed.value, "zh")
+    pinned_file.unlink()
+    with pytest.raises(QuestionnaireError) as gone:
+        services.save_answer(provider, diagnosis, "OS.1.2", "full", expected_version=version)
+    assert gone.value.messages == [f"assessment {diagnosis}: cmmm-2020 1.0.0 is no longer installed (installed: "
+                                   "2.0.0); restore its file to use what was made with it"]
+    assert said(gone.value, "zh") == (f"评估 #{diagnosis} 使用问卷 cmmm-2020 1.0.0，该版本已不在系统中"
+                                      "（已安装：2.0.0）；恢复该版本的文件之前无法使用。")
+    assert said(gone.value, "en").startswith(f"Assessment #{diagnosis} is on cmmm-2020 1.0.0, which is no longer")
+
+
+# --- a database made by the previous release ----------------------------------------------------------------------
+
+RELEASE_DB = Path(__file__).parent / "data" / "release-7239b6c.db"  # how it was made: tests/data/README.md
+
+
+def test_a_database_of_the_previous_release_opens_migrates_and_keeps_its_results(tmp_path, two_versions):
+    from assessment.db import Store, newest_revision
+    from assessment.models import Maturity
+    from reports import report
+    from ui.work import stored_result
+
+    copy = tmp_path / "release.db"
+    shutil.copy(RELEASE_DB, copy)
+    store = Store(f"sqlite:///{copy}", migrate=False)
+    try:
+        assert (store.migrate(), store.revision()) == ("0007", newest_revision())
+        services, operator = Services(store), Actor.operator()
+        rows = services.list_assessments(operator)
+        assert len(rows) == 5
+        assert any(a.previous_id for a, _ in rows)  # a follow-up round, linked to its baseline
+        with store.read() as db:
+            maturities = {(m.assessment_id, m.subdomain): m.value for m in db.scalars(select(Maturity))}
+        for a, _ in rows:
+            view = services.get_assessment(operator, a.id)
+            q = questionnaire_of(a)
+            assert (q.version, q.sha256) == ("1.0.0", by_id("cmmm-2020", "1.0.0").sha256)
+            rescored = score(q, {item: row.code for item, row in view.answers.items()}, a.profile)
+            assert (rescored.level, rescored.score) == (a.level, pytest.approx(a.score, abs=1e-9))
+            assert stored_result(a).level == a.level  # the stored result of the old release still reads
+            assert {code: sub.maturity for code, sub in rescored.subdomains.items()} == pytest.approx(
+                {code: value for (owner, code), value in maturities.items() if owner == a.id}, abs=1e-9)
+            assert report.build(report.from_view(view, q)).sheetnames  # its report is made on 1.0.0
+        # The store takes new work: a follow-up round starts on the newest version.
+        follow_up = services.create_follow_up(operator, rows[0][0].id)
+        assert services.get_assessment(operator, follow_up).assessment.questionnaire_version == "2.0.0"
+    finally:
+        store.dispose()
