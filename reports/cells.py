@@ -8,6 +8,7 @@ programs (and Chinese input methods, which type them by default) turn them into 
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -26,6 +27,14 @@ THIN = Side(style="thin", color="BFBFBF")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 WRAP = Alignment(wrap_text=True, vertical="top")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")  # ASCII, then ＝ ＋ － ＠
+
+
+def wrapped_height(text: str, width: int) -> float:
+    """Row height (points) for wrapped text in a column ``width`` characters wide; CJK characters count twice.
+    Spreadsheet programs do not all fit row heights to wrapped text on opening: the writer gives the height."""
+    lines = sum(max(1, math.ceil(sum(2 if ord(ch) > 0x2E7F else 0.85 for ch in line) / (width - 2)))
+                for line in text.split("\n"))
+    return 14.0 * lines
 
 
 def plain(value: Any) -> Any:

@@ -29,7 +29,7 @@ from assessment.analytics import NATIONAL, PeerStats
 from assessment.plan import Plan, improvement_plan
 from assessment.questionnaire import Questionnaire
 from assessment.scoring import Result, score
-from reports.cells import BOLD, FONT_NAME, TITLE, WRAP, header, put, put_row
+from reports.cells import BOLD, FONT_NAME, TITLE, WRAP, header, put, put_row, wrapped_height
 
 _WORDS = yaml.safe_load((Path(__file__).parent / "labels.yaml").read_text(encoding="utf-8"))
 LABELS, STATUS_NAMES = _WORDS["labels"], _WORDS["statuses"]
@@ -293,6 +293,10 @@ class _Report:
                               item.text(self.lang), option.label(self.lang) if option else self.t("unanswered"),
                               option.value if option else None, answer.get("note"), answer.get("evidence"), *rubric],
                     alignment=WRAP)
+            # The longest wrapped text sets the row's height: else LibreOffice prints one line of each cell.
+            ws.row_dimensions[row].height = max(wrapped_height(str(text or ""), widths[column]) for column, text in
+                                                zip("DGHI", [item.text(self.lang), answer.get("note"),
+                                                             answer.get("evidence"), *rubric], strict=False))
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = f"A1:{'I' if rubrics else 'H'}{row}"
         ws.conditional_formatting.add(f"F2:F{row}", ColorScaleRule(

@@ -43,7 +43,7 @@ from assessment import reference
 from assessment.errors import AssessmentError, QuestionnaireError
 from assessment.inputs import REVENUE_BANDS, SYSTEMS, LongText, OrganisationInput, ProfileInput, form_problem
 from assessment.questionnaire import Item, Questionnaire, by_id, load_published, published
-from reports.cells import BOLD, BORDER, TITLE, WRAP, header, put
+from reports.cells import BOLD, BORDER, TITLE, WRAP, header, put, wrapped_height
 
 FORMAT = "smart-factory-interview-template"
 FORMAT_VERSION = 1
@@ -102,6 +102,7 @@ TEXT = {
         "note": _t("备注", "Note"), "evidence": _t("证据", "Evidence"),
     },
     "enterprise_header": [_t("项目", "Field"), _t("填写内容", "Value"), _t("说明", "Hint")],
+    "rubric": _t("评分标准：", "Rating rubric:"),
     "answer_error_title": _t("评估结果", "Answer"),
     "answer_error": _t("请从下拉列表中选择一项。", "Choose one answer from the list."),
     "list_error": _t("请从下拉列表中选择。", "Choose a value from the list."),
@@ -392,7 +393,7 @@ def _write_instructions(ws, q: Questionnaire, lang: str, profile: str) -> None:
     row = 4
     for step in steps:
         put(ws, row, 1, step, alignment=WRAP)
-        ws.row_dimensions[row].height = _height(step, INSTRUCTIONS_WIDTH)
+        ws.row_dimensions[row].height = wrapped_height(step, INSTRUCTIONS_WIDTH)
         row += 1
     row += 1
     header(ws, row, ["评估结果" if zh else "Answer", "分值" if zh else "Value", "代码" if zh else "Code"])
@@ -408,19 +409,12 @@ def _write_instructions(ws, q: Questionnaire, lang: str, profile: str) -> None:
         row += 1
         text = f"{level.number} {level.name(lang)}: {level.intent(lang)}"
         put(ws, row, 1, text, alignment=WRAP)
-        ws.row_dimensions[row].height = _height(text, INSTRUCTIONS_WIDTH)
+        ws.row_dimensions[row].height = wrapped_height(text, INSTRUCTIONS_WIDTH)
     ws.column_dimensions["A"].width = INSTRUCTIONS_WIDTH
     ws.column_dimensions["B"].width = 12
     ws.column_dimensions["C"].width = 12
     ws.sheet_view.showGridLines = False
     _print_setup(ws, landscape=False)
-
-
-def _height(text: str, width: int) -> float:
-    """Row height (points) for wrapped text in a column ``width`` characters wide; CJK characters count twice."""
-    lines = sum(max(1, math.ceil(sum(2 if ord(ch) > 0x2E7F else 0.85 for ch in line) / (width - 2)))
-                for line in text.split("\n"))
-    return 14.0 * lines
 
 
 def _print_setup(ws, *, landscape: bool) -> None:
@@ -530,7 +524,7 @@ def _write_requirements(ws, q: Questionnaire, items: list[Item], lang: str, pref
         values = {
             "id": item.id, "element": q.node_names[element](lang), "subdomain": q.node_names[subdomain](lang),
             "level": f"{item.level} {q.level_by_number[item.level].name(lang)}", "text": item.text(lang),
-            "guidance": item.guidance(lang), "answer": labels.get(code) if code else None,
+            "guidance": _guidance(q, item, lang), "answer": labels.get(code) if code else None,
             "note": answer.get("note"), "evidence": answer.get("evidence"),
         }
         for name, value in values.items():
@@ -538,7 +532,7 @@ def _write_requirements(ws, q: Questionnaire, items: list[Item], lang: str, pref
             style = {"protection": UNLOCKED, "fill": INPUT_FILL} if editable else {}
             put(ws, row, COLUMN[name], value, border=BORDER, alignment=WRAP, **style)
         # Spreadsheet programs do not all fit row heights to wrapped text on opening: give the height here.
-        ws.row_dimensions[row].height = max(_height(str(values[name] or ""), WIDTHS[name])
+        ws.row_dimensions[row].height = max(wrapped_height(str(values[name] or ""), WIDTHS[name])
                                             for name in ("text", "guidance", "note", "evidence"))
     last = max(row, HEADER_ROW + 1)
     answers = DataValidation(type="list", formula1=lists.formula([option.label(lang) for option in q.scale]),
@@ -555,6 +549,13 @@ def _write_requirements(ws, q: Questionnaire, items: list[Item], lang: str, pref
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
     return rows
+
+
+def _guidance(q: Questionnaire, item: Item, lang: str) -> str:
+    """The guidance, and below it in the same cell the item's rubric where it has one: the columns, which the import
+    reads by position, stay as they were in every version."""
+    rubric = q.rubric_lines(item, lang)
+    return "\n".join([item.guidance(lang), TEXT["rubric"][lang], *rubric]) if rubric else item.guidance(lang)
 
 
 def _heading(ws, row: int, text: str, fill: PatternFill) -> None:

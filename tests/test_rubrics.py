@@ -10,7 +10,9 @@ import pytest
 import yaml
 
 from assessment import QUESTIONNAIRES_DIR
+from assessment.questionnaire import by_id
 from reports import report
+from reports.template import build_template, read_template
 from tests.conftest import RUBRIC, RUBRIC_ITEMS
 from tests.test_app_work import open_page
 
@@ -44,6 +46,8 @@ def test_the_report_lists_each_items_rubric_beside_it(rubric_mini, lang):
     assert {item: text for item, text in rubric.items() if text} == dict.fromkeys(RUBRIC_ITEMS, expected_rubric(lang))
     assert ws.auto_filter.ref.startswith("A1:I")
     assert ws.page_setup.orientation == "landscape"  # the requirement stays readable beside the rubric in print
+    rows = {row[0].value: row[0].row for row in ws.iter_rows(min_row=2, max_col=1)}
+    assert all(ws.row_dimensions[rows[item]].height >= 14 * 3 for item in RUBRIC_ITEMS)  # every rating's line prints
 
 
 def test_a_report_of_a_questionnaire_without_rubrics_keeps_its_columns(mini):
@@ -92,3 +96,34 @@ def test_the_interview_of_a_version_without_rubrics_shows_none(app_world):
     app = open_page(w.provider_a, "interview", assessment=w.diagnosis_1, sd="OS")
     assert any(str(caption.value).startswith(GUIDANCE["zh"]) for caption in app.caption)
     assert not any(str(caption.value).startswith(RUBRIC_HEADING["zh"]) for caption in app.caption)
+
+
+# --- the offline template -----------------------------------------------------------------------------------------
+
+TEMPLATE_SHEET = {"zh": "评估明细", "en": "Requirements"}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_template_shows_the_rubric_below_the_guidance_and_still_reads_back(rubric_version, lang):
+    q = by_id("cmmm-2020")
+    assert q.version == "9.0.0"
+    data = build_template(q, lang=lang, profile="discrete")
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    ws = wb[TEMPLATE_SHEET[lang]]
+    rows = {row[0].value: row[0].row for row in ws.iter_rows(min_row=2, max_col=1) if row[0].value}
+    guidance = {item_id: ws.cell(row, 6).value for item_id, row in rows.items()}
+    heading = {"zh": "评分标准：", "en": "Rating rubric:"}[lang]
+    for item_id in WITH_RUBRIC:
+        expected = "\n".join([q.item_by_id[item_id].guidance(lang), heading, expected_rubric(lang)])
+        assert guidance[item_id] == expected
+        assert ws.row_dimensions[rows[item_id]].height >= 14 * expected.count("\n")  # readable in print
+    assert guidance["OS.1.3"] == q.item_by_id["OS.1.3"].guidance(lang)  # no rubric: the guidance alone
+    assert [cell.value for cell in ws[1]][5:9] == [{"zh": "访谈要点", "en": "Interviewer guidance"}[lang],
+                                                   *{"zh": ["评估结果", "备注", "证据"],
+                                                     "en": ["Answer", "Note", "Evidence"]}[lang]]
+    ws.cell(rows["OS.1.1"], 7).value = LABELS[lang][1]  # answered as a user would: the columns are where they were
+    out = io.BytesIO()
+    wb.save(out)
+    filled = read_template(out.getvalue(), "filled.xlsx")
+    assert filled.answers == {"OS.1.1": {"code": "mostly", "note": None, "evidence": None}}
+    assert filled.version == "9.0.0"
