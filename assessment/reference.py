@@ -1,5 +1,5 @@
 """Reference data of the company profile: districts, industries, size classes, production types, and the check of
-the 统一社会信用代码 (unified social credit code, GB 32100-2015).
+the 统一社会信用代码 (unified social credit code, GB 32100-2015); and the glossary of the questionnaires' acronyms.
 
 Districts and industries are data (``reference_data/*.yaml`` next to this module), read once and kept; another city
 ships its own districts file with the same layout. Size classes and production types are fixed vocabularies.
@@ -20,6 +20,7 @@ REFERENCE_DIR = Path(__file__).resolve().parent / "reference_data"
 DISTRICTS_FILE = REFERENCE_DIR / "districts.yaml"
 INDUSTRIES_FILE = REFERENCE_DIR / "industries.yaml"
 GRADIENT_FILE = REFERENCE_DIR / "gradient.yaml"
+GLOSSARY_FILE = REFERENCE_DIR / "glossary.yaml"
 
 StrictT = TypeVar("StrictT", bound=Strict)
 
@@ -73,6 +74,22 @@ class GradientTier(Choice):
 class GradientFile(Strict):
     source: NonBlank
     tiers: Annotated[list[GradientTier], Field(min_length=1)]
+
+
+class GlossaryTerm(Named):
+    """An acronym of the questionnaires (``term``), its expansion (``zh``, ``en``) and a line on what it means."""
+
+    term: NonBlank
+    meaning: Named
+
+    @property
+    def code(self) -> str:
+        return self.term
+
+
+class GlossaryFile(Strict):
+    source: NonBlank
+    terms: Annotated[list[GlossaryTerm], Field(min_length=1)]
 
 
 SIZE_CLASSES: tuple[Choice, ...] = (
@@ -143,6 +160,16 @@ def gradient() -> GradientFile:
 def gradient_verdict(level: int) -> list[tuple[GradientTier, bool]]:
     """For each tier, whether a factory at CMMM ``level`` meets its maturity prerequisite."""
     return [(tier, level >= tier.min_level) for tier in _gradient_file().tiers]
+
+
+@lru_cache(maxsize=1)
+def _glossary_file() -> GlossaryFile:
+    return _read(GLOSSARY_FILE, GlossaryFile, "terms")
+
+
+def glossary() -> list[GlossaryTerm]:
+    """The acronyms used in the questionnaires' items, in the order of the file (alphabetical)."""
+    return list(_glossary_file().terms)
 
 
 def city(path: Path = DISTRICTS_FILE) -> City:

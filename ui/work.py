@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import pandas as pd
 import streamlit as st
 from plotly import graph_objects
 
@@ -465,6 +466,16 @@ def rubric_text(q: Questionnaire, item: Item) -> str | None:
     if not lines:
         return None
     return "  \n".join([t("work.interview.rubric"), *map(plain, lines)])  # two spaces: a line break in Markdown
+
+
+def glossary_table() -> pd.DataFrame:
+    """The glossary of the questionnaires' acronyms in the user's language: term, expansion, meaning."""
+    language = lang()
+    return pd.DataFrame({
+        t("work.glossary.term"): [entry.term for entry in reference.glossary()],
+        t("work.glossary.expansion"): [entry.label(language) for entry in reference.glossary()],
+        t("work.glossary.meaning"): [entry.meaning.label(language) for entry in reference.glossary()],
+    })
 
 
 def radar(q: Questionnaire, series: Iterable[tuple[str, dict[str, float]]]) -> graph_objects.Figure:

@@ -141,6 +141,9 @@ def profile_form() -> None:
 
 profile_form()
 
+with st.expander(t("work.interview.glossary")):  # the acronyms the requirements use (MES, APS, SCADA, …)
+    builtin.table(work.glossary_table(), hide_index=True)
+
 
 # -- the requirements, one subdomain at a time -----------------------------------------------------------------
 
