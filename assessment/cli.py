@@ -393,7 +393,8 @@ def _report_input(url: str | None, assessment_id: int, store=None):
     services = Services(store or Store(url))
     view = services.get_assessment(Actor.operator(), assessment_id)
     peers = peer_stats(services.store, view.enterprise.id, assessment_id)
-    return report.from_view(view, questionnaire_of(view.assessment), peers)
+    follow_up = services.previous_round(Actor.operator(), assessment_id)
+    return report.from_view(view, questionnaire_of(view.assessment), peers, follow_up)
 
 
 def _reports(args) -> int:

@@ -34,6 +34,16 @@ def write_result(db: Session, a: Assessment, result: Result) -> None:
     _replace_maturities(db, {a.id: result})
 
 
+def stored_result(a: Assessment) -> Result | None:
+    """The result stored with the assessment (None before the first answer, or when it cannot be read)."""
+    if not a.result:
+        return None
+    try:
+        return Result.model_validate(a.result)
+    except ValueError:
+        return None
+
+
 def write_results(db: Session, results: Mapping[int, Result]) -> None:
     """Store the results of many assessments by id, in bulk (an UPDATE per row, sent as one batch)."""
     if not results:
@@ -53,4 +63,4 @@ def _replace_maturities(db: Session, results: Mapping[int, Result]) -> None:
         db.execute(insert(Maturity.__table__), rows)  # Core: no ORM bookkeeping for thousands of rows
 
 
-__all__ = ["columns", "write_result", "write_results"]
+__all__ = ["columns", "stored_result", "write_result", "write_results"]

@@ -46,9 +46,18 @@ from assessment.models import (
     User,
     now,
 )
-from assessment.permissions import NotAllowedError, Op, require, require_active, scope, scope_enterprises
+from assessment.permissions import (
+    NotAllowedError,
+    Op,
+    allowed,
+    require,
+    require_active,
+    scope,
+    scope_enterprises,
+)
 from assessment.questionnaire import Questionnaire, by_id, pinned
-from assessment.results import write_result
+from assessment.results import stored_result, write_result
+from assessment.rounds import RoundComparison, compare_rounds
 from assessment.scoring import score
 from assessment.setup_token import SERVER_TOKEN, SetupToken
 from assessment.workflow import DIAGNOSIS, EDITABLE, INITIAL, OPEN_REQUEST, SELF, Facts, WorkflowError
@@ -367,6 +376,21 @@ class Services:
                 confirmation=db.get(Confirmation, a.id),
                 reviews=list(db.scalars(select(Review).where(Review.assessment_id == a.id).order_by(Review.id))),
             )
+
+    def previous_round(self, actor: Actor, assessment_id: int) -> RoundComparison | None:
+        """A follow-up round against the round before it (by level, S and subdomain maturity, whatever versions the
+        two are on); None for a first round, while either is unscored, or when the actor may not read the earlier
+        one (a provider sees only the enterprises assigned to it)."""
+        with self.store.read() as db:
+            a = _get(db, Assessment, assessment_id, "assessment", actor)
+            require(db, actor, Op.READ_ASSESSMENT, a)
+            previous = db.get(Assessment, a.previous_id) if a.previous_id is not None else None
+            if previous is None or not allowed(db, actor, Op.READ_ASSESSMENT, previous):
+                return None
+            before, after = stored_result(previous), stored_result(a)
+            if before is None or after is None or not previous.answered or not a.answered:
+                return None
+            return compare_rounds(previous.id, before, after)
 
     def list_assessments(self, actor: Actor, *, status: str | None = None, kind: str | None = None,
                          enterprise_id: int | None = None, district: str | None = None,

@@ -28,6 +28,7 @@ from assessment import reference
 from assessment.analytics import NATIONAL, PeerStats
 from assessment.plan import Plan, improvement_plan
 from assessment.questionnaire import Questionnaire
+from assessment.rounds import RoundComparison
 from assessment.scoring import Result, score
 from reports.cells import BOLD, FONT_NAME, TITLE, WRAP, header, put, put_row, wrapped_height
 
@@ -54,10 +55,13 @@ class ReportInput:
     confirmation: dict[str, Any] | None = None  # rating, comment, confirmed_at
     reviews: list[dict[str, Any]] = field(default_factory=list)  # decision, comment, decided_at
     peers: dict[str, Any] | None = None  # count, levels [6 counts], medians {indicator: value}; None below 5 peers
+    follow_up: RoundComparison | None = None  # a follow-up round against the round before it
 
 
-def from_view(view, questionnaire: Questionnaire, peers: PeerStats | None = None) -> ReportInput:
-    """A report input from a services.AssessmentView, with the peer figures of analytics.peer_stats."""
+def from_view(view, questionnaire: Questionnaire, peers: PeerStats | None = None,
+              follow_up: RoundComparison | None = None) -> ReportInput:
+    """A report input from a services.AssessmentView, with the peer figures of analytics.peer_stats and, for a
+    follow-up round, its comparison with the round before (Services.previous_round)."""
     a = view.assessment
 
     def plain(obj, *names):
@@ -81,6 +85,7 @@ def from_view(view, questionnaire: Questionnaire, peers: PeerStats | None = None
         confirmation=plain(view.confirmation, "rating", "comment", "confirmed_at") or None,
         reviews=[plain(r, "decision", "comment", "decided_at") for r in view.reviews],
         peers={"count": peers.count, "levels": list(peers.levels), "medians": dict(peers.medians)} if peers else None,
+        follow_up=follow_up,
     )
 
 
@@ -241,6 +246,8 @@ class _Report:
         row += 2
 
         row = self.comparison(ws, row)
+        if self.data.follow_up is not None:
+            row = self.rounds(ws, row, self.data.follow_up)
         header(ws, row, [self.t("tier"), self.t("min_level"), self.t("verdict")])
         put(ws, row - 1, 1, self.t("gradient"), font=BOLD)
         for tier, eligible in reference.gradient_verdict(r.level):
@@ -271,6 +278,27 @@ class _Report:
             put_row(ws, row + 2 + level, [self.level_label(level), count / total])
             ws.cell(row=row + 2 + level, column=2).number_format = "0%"
         return row + 10
+
+    def rounds(self, ws: Worksheet, row: int, compared: RoundComparison) -> int:
+        """This round against the previous one: level, S and each subdomain's maturity, and, when the two used
+        different questionnaire versions, a note saying so (their requirements are not compared one by one)."""
+        put(ws, row, 1, f"{self.t('rounds')} (#{compared.previous_id})", font=BOLD)
+        if not compared.same_version:
+            row += 1
+            put(ws, row, 1, self.t("rounds_versions").format(before=f"{self.q.id} {compared.previous_version}",
+                                                            after=f"{self.q.id} {compared.version}"))
+        header(ws, row + 1, ["", self.t("previous_round"), self.t("this_round"), self.t("change")])
+        put_row(ws, row + 2, [self.t("level"), compared.level_before, compared.level_after,
+                              compared.level_after - compared.level_before])
+        put_row(ws, row + 3, [self.t("total"), round(compared.score_before, 2), round(compared.score_after, 2),
+                              round(compared.score_after - compared.score_before, 2)])
+        row += 3
+        for change in compared.maturities:
+            row += 1
+            name = self.q.node_names[change.subdomain](self.lang) if change.subdomain in self.q.node_names \
+                else change.subdomain
+            put_row(ws, row, [name, _round(change.before, 2), _round(change.after, 2), _round(change.change, 2)])
+        return row + 3
 
     def detail(self) -> None:
         items = self.q.items_for(self.data.profile)

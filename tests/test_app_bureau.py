@@ -494,7 +494,7 @@ def test_the_bureau_opens_any_enterprise_with_all_its_assessments_results_and_re
     assert download.proto.label == "下载诊断报告（Excel）"
     report_file = tmp_path / "report.xlsx"  # the bytes the button builds (AppTest clicks, it does not download)
     q = by_id(approved.assessment.questionnaire_id)
-    report_file.write_bytes(work.report_bytes(services, approved, q, "zh"))
+    report_file.write_bytes(work.report_bytes(services, world.admin, approved, q, "zh"))
     assert load_workbook(report_file, read_only=True).sheetnames
     # A search by name lists the matches to choose from; a district narrows it down.
     app.text_input(key="archive_search").input("企业").run()

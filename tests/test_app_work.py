@@ -565,7 +565,7 @@ def test_filled_templates_are_uploaded_and_imported(app_world, cmmm):
     view = services.get_assessment(w.provider_a, d)
     template = read_template(work.template_bytes(view, cmmm, "zh"))
     assert (template.assessment_id, template.enterprise["name"], template.answers) == (d, "企业1", {})
-    assert work.report_bytes(services, view, cmmm, "en")[:2] == b"PK"
+    assert work.report_bytes(services, w.provider_a, view, cmmm, "en")[:2] == b"PK"
 
     filled = build_template(cmmm, answers=all_answers(cmmm, "full"), assessment_id=d)
     app = open_page(w.provider_a, "files", assessment=d)

@@ -1,6 +1,7 @@
 """Every published version of a questionnaire stays loadable (issue #12 §3): one folder per questionnaire, one
 file per version; the newest by default; an assessment keeps the version it was made with."""
 
+import io
 import json
 import shutil
 import subprocess
@@ -303,6 +304,8 @@ RELEASE_DB = Path(__file__).parent / "data" / "release-7239b6c.db"  # how it was
 
 
 def test_a_database_of_the_previous_release_opens_migrates_and_keeps_its_results(tmp_path, two_versions):
+    import openpyxl
+
     from assessment.db import Store, newest_revision
     from assessment.models import Maturity
     from reports import report
@@ -329,8 +332,104 @@ def test_a_database_of_the_previous_release_opens_migrates_and_keeps_its_results
             assert {code: sub.maturity for code, sub in rescored.subdomains.items()} == pytest.approx(
                 {code: value for (owner, code), value in maturities.items() if owner == a.id}, abs=1e-9)
             assert report.build(report.from_view(view, q)).sheetnames  # its report is made on 1.0.0
+        # The report of its follow-up round compares it with the baseline, both on 1.0.0: no note on versions.
+        [(follow_up, baseline)] = [(a.id, a.previous_id) for a, _ in rows if a.previous_id]
+        out = tmp_path / "follow-up.xlsx"
+        run("report", "--assessment", follow_up, "--db", f"sqlite:///{copy}", "--out", out, "--lang", "en",
+            directory=two_versions)
+        texts = [str(cell.value) for row in openpyxl.load_workbook(out).worksheets[1].iter_rows() for cell in row
+                 if cell.value is not None]
+        assert f"Compared with the previous round (#{baseline})" in texts
+        assert not any("different questionnaire versions" in text for text in texts)
         # The store takes new work: a follow-up round starts on the newest version.
         follow_up = services.create_follow_up(operator, rows[0][0].id)
         assert services.get_assessment(operator, follow_up).assessment.questionnaire_version == "2.0.0"
     finally:
         store.dispose()
+
+
+# --- a follow-up round compared with its predecessor across versions ----------------------------------------------
+
+
+def test_rounds_on_different_versions_compare_by_level_score_and_subdomain_maturity(two_versions):
+    from assessment.rounds import compare_rounds
+
+    first, second = by_id("cmmm-2020", "1.0.0"), by_id("cmmm-2020", "2.0.0")
+    before = score(first, {item.id: "mostly" for item in first.items_for("discrete")}, "discrete")
+    after = score(second, {item.id: "full" for item in second.items_for("discrete")}, "discrete")
+    # A subdomain the later version no longer has is compared as far as it can be: before only.
+    after = after.model_copy(update={"subdomains": {k: v for k, v in after.subdomains.items() if k != "PV"}})
+    compared = compare_rounds(7, before, after)
+    assert (compared.previous_id, compared.previous_version, compared.version, compared.same_version) == (
+        7, "1.0.0", "2.0.0", False)
+    assert (compared.level_before, compared.level_after) == (4, 5)
+    assert (compared.score_before, compared.score_after) == (pytest.approx(4.0), pytest.approx(5.0))
+    changes = {change.subdomain: change for change in compared.maturities}
+    assert set(changes) == set(before.subdomains)
+    assert (changes["OS"].before, changes["OS"].after, changes["OS"].change) == (
+        pytest.approx(4.0), pytest.approx(5.0), pytest.approx(1.0))
+    assert (changes["PV"].after, changes["PV"].change) == (None, None)
+    assert compare_rounds(7, before, before).same_version
+
+
+def test_a_follow_up_on_a_newer_version_is_compared_and_the_report_says_the_versions_differ(store, tmp_path,
+                                                                                            monkeypatch):
+    import openpyxl
+
+    from reports import report
+
+    _, publish = only_first_version(tmp_path, monkeypatch)
+    services = Services(store)
+    admin, provider, baseline, version = diagnosis_in_progress(services)
+    first = by_id("cmmm-2020")
+    services.save_answers(provider, baseline, {item.id: {"code": "partly"} for item in first.items_for("discrete")},
+                          expected_version=version)
+    assert services.previous_round(admin, baseline) is None  # a baseline has nothing to compare with
+    publish()
+    follow_up = services.create_follow_up(admin, baseline)
+    version = services.move(admin, follow_up, "assign", expected_version=1, provider_id=provider.organisation_id)
+    version = services.move(provider, follow_up, "start", expected_version=version)
+    assert services.previous_round(provider, follow_up) is None  # not scored yet
+    second = by_id("cmmm-2020")
+    services.save_answers(provider, follow_up, {item.id: {"code": "mostly"} for item in second.items_for("discrete")},
+                          expected_version=version)
+
+    compared = services.previous_round(provider, follow_up)
+    assert (compared.previous_id, compared.previous_version, compared.version) == (baseline, "1.0.0", "2.0.0")
+    assert (compared.level_before, compared.level_after) == (0, 4)
+    view = services.get_assessment(provider, follow_up)
+    for lang, says in (("zh", "两轮使用的问卷版本不同"),
+                       ("en", "The two rounds used different questionnaire versions")):
+        data = report.from_view(view, questionnaire_of(view.assessment), follow_up=compared)
+        summary = openpyxl.load_workbook(io.BytesIO(report.write(data, lang=lang))).worksheets[1]
+        texts = [str(cell.value) for row in summary.iter_rows() for cell in row if cell.value is not None]
+        note = next(text for text in texts if says in text)
+        assert "1.0.0" in note
+        assert "2.0.0" in note
+        assert f"#{baseline}" in next(text for text in texts if text.startswith(report.LABELS["rounds"][lang]))
+
+
+def test_the_results_page_compares_a_follow_up_with_the_round_before_across_versions(app_world, tmp_path,
+                                                                                     monkeypatch):
+    from tests.test_app_work import open_page, shown
+
+    services, w = app_world
+    monkeypatch.setenv("ASSESSMENT_QUESTIONNAIRES", str(second_version(tmp_path / "questionnaires")))
+    services.move(w.admin, w.requested_1, "cancel", expected_version=1, comment="重复申请")
+    follow_up = services.create_follow_up(w.admin, w.approved_1)
+    version = services.move(w.admin, follow_up, "assign", expected_version=1, provider_id=w.provider_a_id)
+    version = services.move(w.provider_a, follow_up, "start", expected_version=version)
+    services.save_answers(w.provider_a, follow_up, {item.id: {"code": "full"} for item in
+                                                    by_id("cmmm-2020").items_for("discrete")},
+                          expected_version=version)
+
+    for lang, words in (("zh", ("与上一轮比较",
+                                "两轮使用的问卷版本不同（上一轮 cmmm-2020 1.0.0，本轮 cmmm-2020 2.0.0）")),
+                        ("en", ("Compared with the previous round", "The two rounds used different questionnaire "
+                                "versions (previous cmmm-2020 1.0.0, this cmmm-2020 2.0.0)"))):
+        app = open_page(w.provider_a, "results", lang, assessment=follow_up)
+        assert all(word in shown(app) for word in words), shown(app)
+        compared = next(frame for frame in app.dataframe if len(frame.value) == 2 + 20).value
+        assert list(compared.iloc[0, 1:]) == ["4", "5", "+1"]  # level: all mostly before, all full now
+    # A first round shows no comparison.
+    assert "与上一轮比较" not in shown(open_page(w.provider_a, "results", assessment=w.approved_1))

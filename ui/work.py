@@ -23,13 +23,14 @@ import pandas as pd
 import streamlit as st
 from plotly import graph_objects
 
-from assessment import reference, workflow, worklist
+from assessment import reference, results, workflow, worklist
 from assessment.accounts import Actor
 from assessment.analytics import peer_stats
 from assessment.errors import AssessmentError
 from assessment.models import Assessment, Organisation, Review
 from assessment.plan import Raise, SubdomainGap
 from assessment.questionnaire import Item, Questionnaire
+from assessment.rounds import RoundComparison
 from assessment.scoring import Result, score
 from assessment.services import AssessmentView, ConflictError, Services, questionnaire_of
 from reports import report
@@ -443,12 +444,7 @@ def codes_of(view: AssessmentView) -> dict[str, str]:
 
 def stored_result(a: Assessment) -> Result | None:
     """The result the services cached with the assessment (None before the first answer)."""
-    if not a.result:
-        return None
-    try:
-        return Result.model_validate(a.result)
-    except ValueError:
-        return None
+    return results.stored_result(a)
 
 
 def result_of(view: AssessmentView, q: Questionnaire) -> Result:
@@ -521,14 +517,34 @@ def maturities(result: Result) -> dict[str, float]:
     return {code: sub.maturity for code, sub in result.subdomains.items()}
 
 
+def rounds_columns(q: Questionnaire, compared: RoundComparison) -> dict[str, list[str]]:
+    """The columns of the table comparing a follow-up round with the round before: level, S, then each subdomain's
+    maturity (blank where that round's version has no such subdomain), with the change."""
+
+    def number(value: float | None, sign: str = "") -> str:
+        return NOTHING if value is None else f"{value:{sign}.2f}"
+
+    rows = [(t("work.results.level"), str(compared.level_before), str(compared.level_after),
+             f"{compared.level_after - compared.level_before:+d}"),
+            (t("work.results.score"), number(compared.score_before), number(compared.score_after),
+             number(compared.score_after - compared.score_before, "+"))]
+    rows += [(subdomain_name(q, change.subdomain), number(change.before), number(change.after),
+              number(change.change, "+")) for change in compared.maturities]
+    headings = ("", t("work.results.previous_round", id=compared.previous_id), t("work.results.this_round"),
+                t("work.results.change"))
+    return {heading: [row[k] for row in rows] for k, heading in enumerate(headings)}
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Files: the report, the offline template, imports
 
 
-def report_bytes(services: Services, view: AssessmentView, q: Questionnaire, language: str) -> bytes:
-    """The diagnostic report workbook of ``view`` (with the peer figures), built when asked for."""
+def report_bytes(services: Services, actor: Actor, view: AssessmentView, q: Questionnaire, language: str) -> bytes:
+    """The diagnostic report workbook of ``view`` (with the peer figures and, for a follow-up round, the comparison
+    with the round before as ``actor`` may see it), built when asked for."""
     peers = peer_stats(services.store, view.enterprise.id, view.assessment.id)
-    return report.write(report.from_view(view, q, peers), lang=language)
+    follow_up = services.previous_round(actor, view.assessment.id)
+    return report.write(report.from_view(view, q, peers, follow_up), lang=language)
 
 
 ENTERPRISE_FIELDS = ("name", "credit_code", "district", "industry", "size_class", "production_type", "contact_name",

@@ -87,7 +87,7 @@ st.subheader(t("bureau.archive.heading", kind=kind(a), id=a.id, status=bureau.st
 language = lang()
 st.download_button(t("bureau.review.download_report"), mime=work.XLSX, key=f"archive_report_{a.id}",
                    file_name=t("bureau.review.report_name", id=a.id), type="primary",
-                   data=session.guarded(lambda: work.report_bytes(services, view, q, language), "report",
+                   data=session.guarded(lambda: work.report_bytes(services, actor, view, q, language), "report",
                                         assessment_id=a.id))
 if not a.answered:
     st.info(t("bureau.archive.no_result"))

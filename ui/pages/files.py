@@ -28,7 +28,7 @@ st.subheader(t("work.files.report"))
 st.caption(t("work.files.report_help"))
 st.download_button(t("work.files.download_report"), type="primary", mime=work.XLSX,
                    file_name=t("work.files.report_name", id=aid),
-                   data=session.guarded(lambda: work.report_bytes(services, view, q, language), "report",
+                   data=session.guarded(lambda: work.report_bytes(services, actor, view, q, language), "report",
                                         assessment_id=aid))
 
 st.subheader(t("work.files.template"))

@@ -59,6 +59,14 @@ builtin.table(pd.DataFrame({
 st.subheader(t("work.results.radar"))
 builtin.chart(work.radar(q, [(t("work.results.maturity"), work.maturities(result))]))
 
+compared = services.previous_round(actor, aid)
+if compared is not None:
+    st.subheader(t("work.results.rounds"))
+    if not compared.same_version:
+        st.info(t("work.results.rounds_versions", before=f"{q.id} {compared.previous_version}",
+                  after=f"{q.id} {compared.version}"))
+    builtin.table(pd.DataFrame(work.rounds_columns(q, compared)), hide_index=True)
+
 
 # -- improvement plan and gaps -----------------------------------------------------------------------------------
 

@@ -78,7 +78,7 @@ language = lang()
 report_column, help_column = st.columns([1, 2], vertical_alignment="center")
 report_column.download_button(t("bureau.review.download_report"), mime=work.XLSX, key="review_report",
                               file_name=t("bureau.review.report_name", id=a.id),
-                              data=session.guarded(lambda: work.report_bytes(services, view, q, language),
+                              data=session.guarded(lambda: work.report_bytes(services, actor, view, q, language),
                                                    "report", assessment_id=a.id))
 help_column.caption(t("bureau.review.report_help"))
 
