@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from assessment import PROJECT_ROOT
+from assessment.questionnaire import published
 from tests.conftest import MINI
 
 
@@ -28,7 +29,9 @@ def write_set(path, cmmm, profile="discrete", code="mostly", **changes):
 
 def test_questionnaires_lists_id_version_and_title(cmmm):
     expected = f"{cmmm.id}\t{cmmm.version}\t{cmmm.title.zh} / {cmmm.title.en}"
-    assert run("questionnaires").stdout.splitlines() == [expected]
+    listed = run("questionnaires").stdout.splitlines()
+    assert listed[-1] == expected  # every published version, the newest last
+    assert [line.split("\t")[:2] for line in listed] == [[p.id, p.version] for p in published()]
 
 
 def test_questionnaire_show_json(cmmm):

@@ -66,17 +66,23 @@ def mini_versions(directory, *versions):
 # --- the layout and the loader ---------------------------------------------------------------------------------
 
 
-def test_the_shipped_questionnaire_is_version_1_0_0_in_its_own_folder():
-    assert [(p.id, p.version) for p in published()] == [("cmmm-2020", "1.0.0")]
-    assert by_id("cmmm-2020").version == "1.0.0"
-    # The content assessments pinned before the move: its hash did not change with the file's place.
-    assert by_id("cmmm-2020").sha256 == by_id("cmmm-2020", "1.0.0").sha256
+# What the assessments made before versions were kept side by side pinned (tests/data/release-7239b6c.db).
+CMMM_1_SHA256 = "4c6ebee14e30fb14d692d4a8e93d0e12967fa924d0445cbcf6037bf7b57f7103"
 
 
-def test_draft_parts_below_a_version_folder_are_not_versions():
-    parts = QUESTIONNAIRES_DIR / "cmmm-2020" / "parts-2.0.0"
-    assert parts.is_dir()  # drafts of the coming 2.0.0, written beside the published versions
-    assert all(p.path.parent == QUESTIONNAIRES_DIR / "cmmm-2020" for p in published())
+def test_the_shipped_1_0_0_is_in_its_own_folder_with_its_content_unchanged():
+    assert ("cmmm-2020", "1.0.0", CMMM_1) in [(p.id, p.version, p.path) for p in published()]
+    assert by_id("cmmm-2020", "1.0.0").sha256 == CMMM_1_SHA256
+    assert all(p.path.parent.parent == QUESTIONNAIRES_DIR for p in published())
+
+
+def test_draft_parts_below_a_version_folder_are_not_versions(tmp_path):
+    parts = mini_versions(tmp_path, "1.0.0") / "parts-2.0.0"
+    parts.mkdir()
+    (parts / "PA.yaml").write_text("items: [not, a, questionnaire]\n", encoding="utf-8")
+    (tmp_path / "loose.yaml").write_text("id: loose\n", encoding="utf-8")  # beside the folders: no version
+    assert [(p.id, p.version) for p in published(tmp_path)] == [("mini", "1.0.0")]
+    assert by_id("mini", directory=tmp_path).version == "1.0.0"
 
 
 def test_versions_compare_as_numbers_not_text(tmp_path):
