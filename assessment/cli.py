@@ -190,7 +190,9 @@ def _questionnaires(args) -> int:
         try:
             q = load_published(version)
         except AssessmentError as exc:
-            print(f"{version.path}: invalid ({len(exc.messages)} problems; run validate)", file=sys.stderr)
+            # A misplaced file is valid on its own (validate finds nothing): its one problem is said here.
+            summary = [f"{version.path}: invalid ({len(exc.messages)} problems; run validate)"]
+            print("\n".join(exc.messages if exc.code == "questionnaire_misplaced" else summary), file=sys.stderr)
             continue
         print(f"{q.id}\t{q.version}\t{q.title.zh} / {q.title.en}")
     return 0

@@ -439,3 +439,12 @@ def test_the_results_page_compares_a_follow_up_with_the_round_before_across_vers
         assert list(compared.iloc[0, 1:]) == ["4", "5", "+1"]  # level: all mostly before, all full now
     # A first round shows no comparison.
     assert "与上一轮比较" not in shown(open_page(w.provider_a, "results", assessment=w.approved_1))
+
+
+def test_the_listing_names_a_misplaced_version_file_with_its_line(tmp_path):
+    folder = mini_versions(tmp_path, "1.0.0", "2.0.0")
+    (folder / "2.0.0.yaml").rename(folder / "3.0.0.yaml")  # says 2.0.0 inside
+    listed = run("questionnaires", directory=tmp_path)
+    assert listed.stdout.splitlines() == ["mini\t1.0.0\t小问卷 / Mini questionnaire"]
+    assert listed.stderr.splitlines() == [f"{folder / '3.0.0.yaml'}:5: version: '2.0.0' differs from the file name "
+                                          "3.0.0 (a version's file is named after it)"]
