@@ -54,8 +54,9 @@ LABELS: dict[str, dict[str, str]] = {
         "level": "等级", "enterprises": "企业数", "share": "占比", "national": "与全国自诊断结果对比",
         "group": "等级组", "here": "本地区", "national_year": "全国{year}年", "national_source":
             "来源：中国电子技术标准化研究院全国智能制造能力成熟度自诊断结果（占企业比例）",
-        "indicative": "（暂定权重，仅供参考）",
-        "weights_provisional": "所列诊断有按暂定权重计算的（官方权重表尚未发布）：与全国分布的比较仅供参考。",
+        "indicative": "（仅供参考）",
+        "weights_provisional": "所列诊断有按暂定权重计算的（官方权重表尚未发布）；",
+        "weights_indicative": "与全国分布的比较仅供参考。",
         "chart_national": "成熟度等级分布与全国对比", "chart_district": "各区县成熟度等级分布",
         "district": "区县", "industry_code": "行业代码", "industry": "行业", "mean_score": "平均总分S",
         "domain_note": "各能力域下子域成熟度（0–5）的平均值，每家企业取最新诊断",
@@ -79,9 +80,9 @@ LABELS: dict[str, dict[str, str]] = {
         "enterprises": "Enterprises", "share": "Share", "national": "Compared with the national self-diagnosis results",
         "group": "Level group", "here": "This selection", "national_year": "National {year}",
         "national_source": "Source: CESI national smart-manufacturing maturity self-diagnosis (share of enterprises)",
-        "indicative": " (provisional weights: indicative only)",
-        "weights_provisional": "Diagnoses here were scored with provisional weights (the official weight tables are "
-                               "not yet published): the comparison with the national distribution is indicative only.",
+        "indicative": " (indicative)",
+        "weights_provisional": "Diagnoses here were scored with provisional weights (no official tables yet);",
+        "weights_indicative": "the comparison with the national distribution is indicative only.",
         "chart_national": "Maturity levels against the national figures",
         "chart_district": "Maturity levels by district",
         "district": "District", "industry_code": "Industry code", "industry": "Industry", "mean_score": "Mean S",
@@ -276,8 +277,9 @@ def _overview(wb: Workbook, text: Labels, actor: Actor, filters: Filters, status
         sheet.append([comparison.group.label(text.lang), comparison.share,
                       *(comparison.national[y] for y in years)], (None, *[PERCENT] * (1 + len(years))))
     sheet.note(text["national_source"])
-    if not distribution.weights_official:
+    if not distribution.weights_official:  # two lines, as short as the source's: a longer one is cut in print
         sheet.note(text["weights_provisional"])
+        sheet.note(text["weights_indicative"])
     chart = _bar_chart(text["chart_national"], percent=True)
     chart.add_data(Reference(sheet.ws, min_col=2, max_col=2 + len(years), min_row=header_row,
                              max_row=header_row + len(analytics.LEVEL_GROUPS)), titles_from_data=True)
