@@ -160,3 +160,15 @@ def test_the_dashboard_says_the_national_comparison_is_indicative(app_world, lan
     app = open_page(w.admin, "dashboard", lang)
     notes = [element.value for element in app.info]
     assert any(all(word in note for word in WORDS[lang]) for note in notes), notes
+
+
+def test_the_stored_result_carries_it_and_one_stored_without_it_shows_as_provisional(app_world):
+    services, w = app_world
+    stored = services.get_assessment(w.provider_a, w.submitted_1).assessment.result
+    assert stored["weights_official"] is False
+    older = {key: value for key, value in stored.items() if key != "weights_official"}  # as stored before the key
+    with services.store.write() as db:
+        db.execute(update(Assessment).where(Assessment.id == w.submitted_1).values(result=older))
+    app = open_page(w.provider_a, "results", "en", assessment=w.submitted_1)
+    assert not app.error, [e.value for e in app.error]
+    assert any(all(word in note.value for word in WORDS["en"]) for note in app.info)
