@@ -146,6 +146,7 @@ CASES = [
     Case("create_follow_up", lambda s, w, a, f: s.create_follow_up(a, f.self_assessment)),
     Case("get_assessment", lambda s, w, a, f: s.get_assessment(a, f.diagnosis), bureau_oversees=True),
     Case("get_assessment", lambda s, w, a, f: s.get_assessment(a, f.self_assessment), bureau_oversees=True),
+    Case("previous_round", lambda s, w, a, f: s.previous_round(a, f.diagnosis), bureau_oversees=True),
     Case("save_answer", lambda s, w, a, f: s.save_answer(a, f.diagnosis, "OS.1.1", "full", note="入侵",
                                                          expected_version=version(s, w, f.diagnosis))),
     Case("save_answer", lambda s, w, a, f: s.save_answer(a, f.self_assessment, "OS.1.1", "full",
@@ -417,7 +418,8 @@ def _entries_since(services: Services, after: int) -> list[AuditEntry]:
 
 
 READS = {"needs_setup", "get_organisation", "list_enterprises", "list_providers", "get_assessment",
-         "list_assessments", "list_users", "audit_log", "open_returns", "users_page", "enterprises_page"}
+         "list_assessments", "list_users", "audit_log", "open_returns", "users_page", "enterprises_page",
+         "previous_round"}
 
 
 def writing_steps(services: Services, w, cmmm) -> list[tuple[str, Actor, Callable, str, str, Callable]]:

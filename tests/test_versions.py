@@ -448,3 +448,20 @@ def test_the_listing_names_a_misplaced_version_file_with_its_line(tmp_path):
     assert listed.stdout.splitlines() == ["mini\t1.0.0\t小问卷 / Mini questionnaire"]
     assert listed.stderr.splitlines() == [f"{folder / '3.0.0.yaml'}:5: version: '2.0.0' differs from the file name "
                                           "3.0.0 (a version's file is named after it)"]
+
+
+def test_a_blank_template_of_the_older_version_starts_a_self_assessment_on_that_version(store, tmp_path, monkeypatch):
+    from reports.template import read_template
+    from tests.test_import import ENTERPRISE
+
+    _, publish = only_first_version(tmp_path, monkeypatch)
+    first = by_id("cmmm-2020")
+    blank = build_template(first, enterprise=ENTERPRISE,
+                           answers={item.id: "partly" for item in first.items_for("discrete")})
+    publish()  # the interviewer filled it in while 2.0.0 was published: the answers are still 1.0.0's
+    services = Services(store)
+    services.set_up("苏州市工业和信息化局", "admin", "管理员", "correct horse 42")
+    assessment_id, new = services.import_filled(Actor.operator(), **read_template(blank).import_arguments())
+    a = services.get_assessment(Actor.operator(), assessment_id).assessment
+    assert (new, a.questionnaire_version, a.result["version"], a.answered) == (
+        True, "1.0.0", "1.0.0", len(first.items_for("discrete")))
