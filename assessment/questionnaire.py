@@ -421,6 +421,7 @@ class _Checker:
         self.check_levels(levels, rule)
         codes = self.check_hierarchy(elements, domains, subdomains)
         self.check_items(items, codes["subdomains"])
+        self.check_rubrics(items, {option.code for _, option in scale})
         self.check_weights(codes)
 
     def unique(self, key: str, entries: list, attr: str) -> None:
@@ -475,6 +476,16 @@ class _Checker:
             "domains": domain_parent,
             "subdomains": subdomain_parent,
         }
+
+    def check_rubrics(self, items: list, codes: set[str]) -> None:
+        """A rubric describes the answers full, mostly and partly: the scale must have them to be shown with it."""
+        lacking = [code for code in RUBRIC_RATINGS if code not in codes]
+        if not codes or not lacking:
+            return
+        for i, item in items:
+            if item.rubric is not None:
+                self.add(("items", i, "rubric"), f"a rubric describes {', '.join(RUBRIC_RATINGS)}, but the scale has "
+                                                  f"no {', '.join(map(repr, lacking))}")
 
     def check_items(self, items: list, subdomain_parent: dict[str, str]) -> None:
         self.unique("items", items, "id")

@@ -1,6 +1,7 @@
 """The questionnaire loader: the shipped CMMM file, and every kind of bad file with its located message."""
 
 import copy
+import re
 from collections import Counter
 
 import pytest
@@ -244,3 +245,15 @@ def test_a_rubric_reads_as_one_line_per_rating_led_by_its_label(rubric_mini):
                                                     f"部分满足：{RUBRIC['partly']['zh']}"]
     assert rubric_mini.rubric_lines(item, "en")[1] == f"Mostly met: {RUBRIC['mostly']['en']}"
     assert rubric_mini.rubric_lines(rubric_mini.item_by_id["PA.1.2"], "zh") == []
+
+
+def test_a_rubric_needs_the_answers_it_describes_in_the_scale():
+    def rename_mostly(data):
+        data["scale"][1]["code"] = "largely"
+        data["items"][0]["rubric"] = RUBRIC
+
+    with pytest.raises(QuestionnaireError) as caught:
+        parse(yaml.safe_dump(mutate(rename_mostly), allow_unicode=True), "q.yaml")
+    (message,) = caught.value.messages
+    assert re.fullmatch(r"q\.yaml:\d+: items\[0\] \(PA\.1\.1\)\.rubric: a rubric describes full, mostly, partly, "
+                        r"but the scale has no 'mostly'", message), message
