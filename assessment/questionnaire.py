@@ -574,7 +574,7 @@ def version_key(version: str) -> tuple:
 
 def published(directory: Path | None = None) -> list[Published]:
     """Every published version, by id and then version, oldest first. Only ``<id>/<version>.yaml`` counts: folders
-    below a version's (drafts such as ``cmmm-2020/parts-2.0.0/``) and files beside the id folders do not."""
+    below a version's (a draft's parts) and files beside the id folders do not."""
     directory = directory or questionnaires_dir()
     if not directory.is_dir():
         return []

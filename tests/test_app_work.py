@@ -122,7 +122,7 @@ def test_an_answer_is_saved_at_once_and_a_refresh_resumes_there(app_world, cmmm)
     again.selectbox(key="work_sd").set_value("OS").run()
     assert again.radio(key=answer_key(d, first)).value == "full"
     assert again.text_area(key=answer_key(d, first, "n")).value == "查看了发展规划文件"
-    assert again.get("progress")[0].proto.text == "已答 2 / 266 项要求"
+    assert again.get("progress")[0].proto.text == f"已答 2 / {len(cmmm.items_for('discrete'))} 项要求"
 
 
 def test_a_change_made_meanwhile_by_someone_else_is_a_conflict_until_reloaded(app_world, cmmm):
@@ -231,7 +231,7 @@ def test_submit_is_refused_until_the_questionnaire_is_complete(app_world, cmmm):
     services, w = app_world
     d = w.diagnosis_1
     app = open_page(w.provider_a, "results", assessment=d)
-    assert "问卷尚未答完（0/266）" in app.warning[0].value
+    assert f"问卷尚未答完（0/{len(cmmm.items_for('discrete'))}）" in app.warning[0].value
     app.text_input(key=work.key(d, "new", "title")).input("部署MES系统")
     app.selectbox(key=work.key(d, "new", "subdomain")).set_value("PO")
     app.selectbox(key=work.key(d, "new", "target_level")).set_value(3)
@@ -250,7 +250,7 @@ def test_submit_is_refused_until_the_questionnaire_is_complete(app_world, cmmm):
 
     button(app, "提交诊断").click().run()
     button(app, "确认提交诊断").click().run()  # asked once more first
-    assert app.error[0].value == "问卷尚未完成（已答 0 / 266 项），不能提交。"
+    assert app.error[0].value == f"问卷尚未完成（已答 0 / {len(cmmm.items_for('discrete'))} 项），不能提交。"
     assert services.get_assessment(w.provider_a, d).assessment.status == "in_progress"
 
     services.save_answers(w.provider_a, d, all_answers(cmmm), expected_version=version(services, w.provider_a, d))
@@ -275,7 +275,7 @@ def test_the_enterprise_completes_its_self_assessment_once_every_requirement_is_
     app = open_page(w.enterprise_1, "results", assessment=d)
     assert not [b for b in app.button if b.label == "添加项目"]  # projects are recommended in a diagnosis
     button(app, "完成自评估").click().run()
-    assert app.error[0].value == "问卷尚未完成（已答 0 / 266 项），不能完成。"
+    assert app.error[0].value == f"问卷尚未完成（已答 0 / {len(cmmm.items_for('discrete'))} 项），不能完成。"
     services.save_answers(w.enterprise_1, d, all_answers(cmmm, "partly"), expected_version=version(
         services, w.enterprise_1, d))
     app.run()
@@ -314,12 +314,12 @@ def test_after_approval_the_enterprise_records_project_progress(app_world):
 # --- the lists -----------------------------------------------------------------------------------------------------
 
 
-def test_the_provider_starts_an_assigned_diagnosis_from_its_list(app_world):
+def test_the_provider_starts_an_assigned_diagnosis_from_its_list(app_world, cmmm):
     services, w = app_world
     app = open_page(w.provider_a, "enterprises")
     app.selectbox(key="work_status").set_value("assigned").run()
     assert [m.value for m in app.markdown if m.value.startswith("诊断 #")] == \
-        [f"诊断 #{w.assigned_1} · 首轮 · 已派单 · 已答 0/266 · 等级 — · 截止 —"]
+        [f"诊断 #{w.assigned_1} · 首轮 · 已派单 · 已答 0/{len(cmmm.items_for('discrete'))} · 等级 — · 截止 —"]
     app.button(key=f"work_open_{w.assigned_1}").click().run()
     assert services.get_assessment(w.provider_a, w.assigned_1).assessment.status == "in_progress"
     assert app.title[0].value == "诊断问卷"
@@ -574,10 +574,10 @@ def test_filled_templates_are_uploaded_and_imported(app_world, cmmm):
     app.run()
     button(app, "导入").click().run()
     assert not app.exception
-    assert app.success[0].value == f"survey.xlsx：已导入 266 项答案到评估 #{d}"
+    assert app.success[0].value == f"survey.xlsx：已导入 {len(cmmm.items_for('discrete'))} 项答案到评估 #{d}"
     assert app.markdown[-1].value == "**broken.xlsx**：未导入"
     assert app.error[0].value.startswith("broken.xlsx：不是 .xlsx 工作簿")  # in the user's language
-    assert services.get_assessment(w.provider_a, d).assessment.answered == 266
+    assert services.get_assessment(w.provider_a, d).assessment.answered == len(cmmm.items_for("discrete"))
 
 
 def test_an_upload_the_actor_may_not_import_is_refused(app_world, cmmm):

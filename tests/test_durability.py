@@ -70,7 +70,7 @@ def test_eight_writers_at_once_lose_nothing(world_store):
     items = services.get_assessment(w.provider_a, diagnoses[0]).assessment.applicable
     for d in diagnoses:
         view = services.get_assessment(w.provider_a, d)
-        # Save n wrote item n mod 266 with code n mod 4; the last save of each item is what must be there.
+        # Save n wrote item n mod (items applicable) with code n mod 4; the last save of each item must be there.
         expected = {}
         order = [line.split()[1] for line in outputs[diagnoses.index(d)][0].splitlines()]
         for n, item in enumerate(order):

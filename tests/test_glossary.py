@@ -26,16 +26,13 @@ def texts(value):
 
 
 def item_texts() -> dict[str, list[str]]:
-    """Item id → its texts, guidance and rubric in both languages: the items of 1.0.0 and the draft parts of 2.0.0
-    (read from questionnaires/cmmm-2020/parts-2.0.0/ for now; once 2.0.0 is published, from its file)."""
+    """Item id → its texts, guidance and rubric in both languages, in every published version."""
     found: dict[str, list[str]] = {}
-    released = yaml.safe_load((CMMM / "1.0.0.yaml").read_text(encoding="utf-8"))
-    drafts = [yaml.safe_load(part.read_text(encoding="utf-8")) or {}
-              for part in sorted((CMMM / "parts-2.0.0").glob("*.yaml"))]
-    for source, data in (("1.0.0", released), *(("2.0.0", draft) for draft in drafts)):
+    for path in sorted(CMMM.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
         for item in data.get("items") or []:
-            found[f"{source} {item['id']}"] = [text for key in ("text", "guidance", "rubric")
-                                               for text in texts(item.get(key))]
+            found[f"{path.stem} {item['id']}"] = [text for key in ("text", "guidance", "rubric")
+                                                  for text in texts(item.get(key))]
     return found
 
 

@@ -63,7 +63,12 @@ def test_the_detail_lists_every_requirement_with_filters_and_colours(written, cm
     assert ws.cell(2, 5).value == "大部分满足"
     assert ws.cell(2, 6).value == 0.8
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == f"A1:H{len(ids) + 1}"
+    # The rubric column follows the answer's columns when the questionnaire has rubrics (2.0.0 on: every item).
+    last = "I" if any(item.rubric for item in cmmm.items) else "H"
+    assert ws.auto_filter.ref == f"A1:{last}{len(ids) + 1}"
+    if last == "I":
+        assert ws.cell(1, 9).value == "评分标准"
+        assert all(row[8].value for row in ws.iter_rows(min_row=2))
     assert ws.conditional_formatting  # colour scale on the score column
 
 

@@ -91,11 +91,35 @@ def test_the_interview_shows_an_items_rubric_under_its_guidance(app_world, rubri
     assert captions[guidance + 1] == rubrics[0]  # right under the first requirement's guidance
 
 
-def test_the_interview_of_a_version_without_rubrics_shows_none(app_world):
-    _, w = app_world
-    app = open_page(w.provider_a, "interview", assessment=w.diagnosis_1, sd="OS")
+def test_the_interview_of_a_version_without_rubrics_shows_none(databases, tmp_path, monkeypatch):
+    from assessment.db import Store
+    from assessment.services import Services
+    from tests.test_versions import diagnosis_in_progress, only_first_version
+
+    only_first_version(tmp_path, monkeypatch)  # an assessment on 1.0.0, which has no rubrics
+    url = databases.new("sqlite")
+    monkeypatch.setenv("ASSESSMENT_DB_URL", url)
+    store = Store(url)
+    try:
+        _, provider, diagnosis, _ = diagnosis_in_progress(Services(store))
+        app = open_page(provider, "interview", assessment=diagnosis, sd="OS")
+    finally:
+        store.dispose()
     assert any(str(caption.value).startswith(GUIDANCE["zh"]) for caption in app.caption)
     assert not any(str(caption.value).startswith(RUBRIC_HEADING["zh"]) for caption in app.caption)
+
+
+def test_the_interview_on_the_shipped_2_0_0_shows_every_items_rubric(app_world):
+    _, w = app_world  # the world's diagnoses start on the newest version
+    q = by_id("cmmm-2020")
+    assert q.version == "2.0.0"
+    app = open_page(w.provider_a, "interview", assessment=w.diagnosis_1, sd="OS")
+    captions = [str(caption.value) for caption in app.caption]
+    rubrics = [text for text in captions if text.startswith(RUBRIC_HEADING["zh"])]
+    items = [item for item in q.items_for("discrete") if item.subdomain == "OS"]
+    assert len(rubrics) == len(items), captions
+    for item, text in zip(items, rubrics, strict=True):
+        assert all(getattr(item.rubric, code).zh in text for code in ("full", "mostly", "partly")), (item.id, text)
 
 
 # --- the offline template -----------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from assessment.errors import AnswerError
-from assessment.questionnaire import parse
+from assessment.questionnaire import by_id, parse
 from assessment.scoring import BatchScorer, Result, score
 from tests.conftest import MINI
 
@@ -128,14 +128,16 @@ def test_uniform_answers_on_the_cmmm_questionnaire(cmmm, profile, code, expected
     assert (result.questionnaire, result.version, result.sha256) == (cmmm.id, cmmm.version, cmmm.sha256)
 
 
-def test_weights_matter_on_the_cmmm_questionnaire(cmmm):
-    # Manufacturing carries 0.77 of each level in the discrete profile and 0.25 in the process profile.
+def test_weights_matter_on_the_cmmm_questionnaire():
+    # The figures of 1.0.0 (kept for the assessments pinned to it), whose two profiles weigh elements differently:
+    # manufacturing carries 0.77 of each level in the discrete profile and 0.25 in the process profile.
     # With manufacturing `full` and everything else `partly`:
     #   levels 2–5, discrete: X = 0.06·0.5 + 0.11·0.5 + 0.06·0.5 + 0.77·1 = 0.885
     #   level 1 has no technology requirement (data, integration, security start at level 2), so the
     #   element weights renormalise over the other three: X1 = (0.03 + 0.03 + 0.77) / 0.89 = 0.932584…
     #   S = 0.932584 + 4·0.885 = 4.472584 → level 4.
     #   Process: X2…X5 = 0.25·(0.5+0.5+0.5) + 0.25·1 = 0.625; X1 = (0.125+0.125+0.25)/0.75 = 0.6667 → not met.
+    cmmm = by_id("cmmm-2020", "1.0.0")
     manufacturing = {i.id.replace(".", "_"): "full" for i in cmmm.items
                      if cmmm.element_of[cmmm.domain_of[i.subdomain]] == "MA"}
     answers = answers_for(cmmm, "partly", **manufacturing)

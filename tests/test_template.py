@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from assessment import reference
 from assessment.errors import AssessmentError
 from assessment.inputs import OrganisationInput, ProfileInput, checked
-from assessment.questionnaire import by_id
+from assessment.questionnaire import by_id, published
 from reports import template
 from reports.cells import put
 from reports.template import (
@@ -242,13 +242,14 @@ def missing_row(item_id: str) -> str:
 
 BAD_CODE = credit_code(7)[:-1] + ("X" if credit_code(7)[-1] != "X" else "Y")
 INSTALLED = f"the installed {CMMM.id} {CMMM.version}"
+VERSIONS = ", ".join(p.version for p in published() if p.id == CMMM.id)  # every version installed, the newest last
 BAD_FILES = [
     # (what is wrong, the user's edit, the messages)
     ("wrong answer label", answer("OS.1.2", "大部分"),
      [where(f"G{item_row('OS.1.2')}") + f'"大部分" is not one of {LABELS_ZH}']),
     ("unknown item id typed into a row", set_cell(SHEET["zh"], f"A{item_row('OS.1.2')}", "XX.9.9"),
-     [where(f"A{item_row('OS.1.2')}") + 'unknown item id "XX.9.9" (not in cmmm-2020 1.0.0); the ID column must '
-      "not be changed", missing_row("OS.1.2")]),
+     [where(f"A{item_row('OS.1.2')}") + f'unknown item id "XX.9.9" (not in {CMMM.id} {CMMM.version}); the ID '
+      "column must not be changed", missing_row("OS.1.2")]),
     ("item of the other profile typed into a row",
      set_cell(SHEET["zh"], f"A{item_row('OS.1.2')}",
               next(i.id for i in CMMM.items if i.applies_to == "process")),
@@ -268,7 +269,7 @@ BAD_FILES = [
      [where(f"G{item_row('OS.1.1')}") + f"a note or evidence but no answer; choose one of {LABELS_ZH} or clear them"]),
     ("tampered metadata version", set_cell(META_SHEET, "B4", "9.9"),
      [where("B4", META_SHEET) + f"questionnaire version '9.9' of {CMMM.id} is not installed (installed: "
-     f"{CMMM.version}); export a new template"]),
+     f"{VERSIONS}); export a new template"]),
     ("tampered sha256", set_cell(META_SHEET, "B5", "0" * 64),
      [where("B5", META_SHEET) + f"questionnaire sha256 '{'0' * 64}' differs from {INSTALLED} ({CMMM.sha256}): the "
       "questionnaire changed since the template was exported; export a new template"]),
@@ -304,7 +305,7 @@ BAD_FILES = [
      together(answer("OS.1.2", "大部分"), delete_row("SK.2.1"), enterprise_value("nc_rate", 150),
               enterprise_value("credit_code", BAD_CODE), set_cell(META_SHEET, "B4", "9.9")),
      [where("B4", META_SHEET) + f"questionnaire version '9.9' of {CMMM.id} is not installed (installed: "
-     f"{CMMM.version}); export a new template",
+     f"{VERSIONS}); export a new template",
       ent("credit_code") + f"unified social credit code '{BAD_CODE}': wrong check character '{BAD_CODE[-1]}' "
       f"(position 18); expected '{credit_code(7)[-1]}'",
       ent("nc_rate") + "150 is not a percentage between 0 and 100",

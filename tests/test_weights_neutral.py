@@ -3,27 +3,16 @@ may carry more than twice the mean subdomain share of a level score — its shar
 alone is rated `none` and everything else `full` — and `none` in all of 生产 can never reach level 2. A bureau
 that drops in the official annex sets `official: true` and these checks stand aside for that profile.
 
-The questionnaire under test is the one new assessments will start on: the draft of CMMM 2.0.0 assembled from
-questionnaires/cmmm-2020/parts-2.0.0/ while it is a draft, the newest published version once it is published.
-Version 1.0.0 is kept only for the assessments pinned to it: it fails these checks (see test_the_old_weights_…)."""
-
-import runpy
+The questionnaire under test is the one new assessments start on, the newest published version. Version 1.0.0 is
+kept only for the assessments pinned to it: it fails these checks (see test_the_old_weights_…)."""
 
 import pytest
 
-from assessment import QUESTIONNAIRES_DIR
-from assessment.questionnaire import Questionnaire, by_id, parse
+from assessment.questionnaire import Questionnaire, by_id
 from assessment.scoring import score
 
-DRAFT = QUESTIONNAIRES_DIR / "cmmm-2020" / "parts-2.0.0"
 PRODUCTION = {"PU", "SC", "PO", "EM", "WD", "SE", "EN"}  # the seven subdomains of 生产
 MOST = 2.0  # times the mean subdomain share of a level score
-
-
-def newest() -> Questionnaire:
-    if DRAFT.is_dir():
-        return parse(runpy.run_path(str(DRAFT / "assemble.py"))["assemble"](), "cmmm-2020 2.0.0 (draft)")
-    return by_id("cmmm-2020")
 
 
 def rated(q: Questionnaire, profile: str, none_when) -> dict[str, str]:
@@ -42,7 +31,7 @@ def shares(q: Questionnaire, profile: str, level: int) -> dict[str, float]:
 
 @pytest.fixture(scope="module")
 def questionnaire() -> Questionnaire:
-    return newest()
+    return by_id("cmmm-2020")
 
 
 def provisional(q: Questionnaire) -> list[str]:
