@@ -261,3 +261,27 @@ def test_a_rubric_needs_the_answers_it_describes_in_the_scale():
     (message,) = caught.value.messages
     assert re.fullmatch(r"q\.yaml:\d+: items\[0\] \(PA\.1\.1\)\.rubric: a rubric describes full, mostly, partly, "
                         r"but the scale has no 'mostly'", message), message
+
+
+# What 2.0.0 promised an assessor (issue #12 §2), kept for every later version too.
+IMPERATIVE = re.compile(r"^(Ask|Check|Confirm|Verify|Review|Read|Sample|Inspect|Ensure|Establish|Use|Implement|"
+                        r"Build|Set|Make|Define|Keep|Record|Collect|Monitor)\b")
+
+
+@pytest.mark.parametrize("version", ["2.0.0"])
+def test_from_2_0_0_every_item_is_one_rated_statement(version):
+    q = by_id("cmmm-2020", version)
+    assert len(q.items) >= 240
+    assert [item.id for item in q.items if item.rubric is None] == []
+    assert [item.id for item in q.items if IMPERATIVE.match(item.text.en)] == []  # statements, not orders
+    # 并 joined two requirements in 106 of 1.0.0's items; one requirement per item, so "partly" means one thing.
+    assert [item.id for item in q.items if "并" in item.text.zh] == []
+    assert [item.id for item in q.items if not all(getattr(item.rubric, code).zh and getattr(item.rubric, code).en
+                                                   for code in ("full", "mostly", "partly"))] == []
+
+
+def test_1_0_0_fails_what_2_0_0_promised():
+    """The checks above can fail: the old version has no rubric and joins requirements with 并."""
+    q = by_id("cmmm-2020", "1.0.0")
+    assert all(item.rubric is None for item in q.items)
+    assert sum("并" in item.text.zh for item in q.items) > 50
