@@ -120,14 +120,6 @@ def holds(user: User | None, actor: Actor) -> bool:
                                                                                       actor.organisation_id)
 
 
-def still_active(store: Store, actor: Actor) -> bool:
-    """Whether a signed-in tab's actor may go on acting (checked on every run: a deactivation takes effect at once)."""
-    if actor.user_id is None:
-        return False
-    with store.read() as db:
-        return holds(db.get(User, actor.user_id), actor)
-
-
 def check_password_policy(password: str, username: str = "") -> None:
     broken = []  # (what the password needs, in English; its code; the code's parameters)
     if len(password) < MIN_PASSWORD_LENGTH:
